@@ -1,0 +1,180 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { Histogram } from 'prom-client';
+import { AppError } from '../lib/errors.ts';
+import { sendError } from './http.ts';
+import { createOperatorAuthenticator, createPartnerAuthenticator, type AuthDeps } from './auth.ts';
+import type { Services } from '../app.ts';
+import { customerRoutes } from './routes/customers.ts';
+import { bankAccountRoutes } from './routes/bank-accounts.ts';
+import { depositAddressRoutes } from './routes/deposit-addresses.ts';
+import { flowRoutes } from './routes/flows.ts';
+import { commonRoutes } from './routes/common.ts';
+import { sandboxRoutes } from './routes/sandbox.ts';
+import { operatorRoutes } from './routes/operator.ts';
+
+export interface ApiDeps {
+  services: Services;
+  logger: Logger;
+  metrics: Registry;
+  auth: AuthDeps;
+  operatorToken: string;
+  mode: 'sandbox' | 'production';
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  version: string;
+}
+
+/** Turns an ajv error list into the contract's message: "field: rule" for the first problem. */
+function validationMessage(err: FastifyError): string {
+  const first = err.validation?.[0];
+  if (!first) return err.message;
+  const params = first.params as Record<string, unknown>;
+  const base = first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (first.keyword === 'required') {
+    const field = [base, String(params.missingProperty)].filter(Boolean).join('.');
+    return `${field}: is required`;
+  }
+  const field = base || (err.validationContext === 'body' ? 'body' : err.validationContext ?? 'request');
+  if (first.keyword === 'enum') return `${field}: must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
+  if (first.keyword === 'type' && field === 'body') return 'body: must be a JSON object';
+  return `${field}: ${first.message ?? 'is invalid'}`;
+}
+
+/** Personal data (emails, names) can sit in query strings: log parameter names only. */
+function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const keys = new URLSearchParams(url.slice(q + 1)).keys();
+  return `${url.slice(0, q)}?${[...keys].map((k) => `${k}=…`).join('&')}`;
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes,
+    trustProxy: deps.trustProxy,
+    genReqId: () => `req_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+  });
+  app.addHook('onRequest', async (req) => {
+    req.log = req.log.child({ url: redactUrl(req.url) });
+  });
+
+  // Bodies: strict types (a string is not a number). Query strings: coerced, since they are text.
+  const bodyAjv = addFormats.default(new Ajv.default({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
+  const queryAjv = addFormats.default(new Ajv.default({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
+  // Response schemas document; they never filter what we send.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  // Keep the raw bytes: signatures may be over them. Parse problems are reported after auth.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    req.rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString('utf8')));
+    } catch {
+      req.bodyError = 'body: malformed JSON';
+      done(null, undefined);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    req.rawBody = body;
+    if (body.length > 0) req.bodyError = `body: unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/json or multipart/form-data)`;
+    done(null, undefined);
+  });
+
+  const requestDuration = new Histogram({
+    name: 'openramp_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [deps.metrics],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    requestDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  const authenticatePartner = createPartnerAuthenticator(deps.auth);
+  const authenticateOperator = createOperatorAuthenticator(deps.operatorToken);
+  app.addHook('preValidation', async (req) => {
+    // The docs UI's own static routes are public; every other route must say otherwise.
+    const mode = req.routeOptions.config.auth ?? (req.routeOptions.url?.startsWith('/docs') ? 'none' : 'partner');
+    if (mode === 'partner') await authenticatePartner(req);
+    else if (mode === 'operator') await authenticateOperator(req);
+    if (req.routeOptions.config.sandboxOnly && deps.mode !== 'sandbox') {
+      throw new AppError('FORBIDDEN_IN_MODE', 'sandbox endpoints are disabled in production mode');
+    }
+    if (req.bodyError) throw new AppError('INVALID_PARAMETERS', req.bodyError);
+  });
+
+  // Registered after the auth hook so an unauthenticated upload is refused before it is read.
+  await app.register(multipart.default, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 60, fieldSize: 4096, parts: 70 },
+    async onFile(part) {
+      const buf = await part.toBuffer();
+      (this.uploadedFiles ??= []).push({ field: part.fieldname, filename: part.filename, bytes: buf.length });
+    },
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof AppError) {
+      if (err.code === 'INTERNAL') req.log.error({ err }, 'internal error');
+      return sendError(reply, err, req.id);
+    }
+    if (err.validation) return sendError(reply, new AppError('INVALID_PARAMETERS', validationMessage(err)), req.id);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE') {
+      return sendError(reply, new AppError('PAYLOAD_TOO_LARGE', `body: larger than the ${err.code === 'FST_REQ_FILE_TOO_LARGE' ? 'file' : 'request'} size limit`), req.id);
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // Framework-level client errors (malformed multipart, bad content length, …).
+      return sendError(reply, new AppError('INVALID_PARAMETERS', `request: ${err.message}`), req.id);
+    }
+    req.log.error({ err }, 'unhandled error');
+    return sendError(reply, new AppError('INTERNAL', 'internal error'), req.id);
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, new AppError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req.id));
+
+  await app.register(swagger.default, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'OpenRamp API',
+        version: deps.version,
+        description:
+          'OpenRamp implements the Coinut Partner Ramp API (offramp side) plus extensions. Every partner route is signed: ' +
+          'X-API-Key, X-Timestamp (unix s), X-Nonce, X-Signature = hex HMAC-SHA256(apiSecret, METHOD\\nHOST\\nPATH\\nQUERY\\nBODY_SHA256_HEX\\nTIMESTAMP\\nNONCE).',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          signature: { type: 'apiKey', in: 'header', name: 'X-Signature' },
+          operator: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi.default, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+
+  const routeDeps = { services: deps.services, mode: deps.mode, version: deps.version, metrics: deps.metrics };
+  await app.register(commonRoutes, routeDeps);
+  await app.register(customerRoutes, routeDeps);
+  await app.register(bankAccountRoutes, routeDeps);
+  await app.register(depositAddressRoutes, routeDeps);
+  await app.register(flowRoutes, routeDeps);
+  await app.register(sandboxRoutes, routeDeps);
+  await app.register(operatorRoutes, routeDeps);
+  return app;
+}
+
+export type RouteDeps = { services: Services; mode: 'sandbox' | 'production'; version: string; metrics: Registry };

@@ -1,0 +1,77 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { RouteDeps } from '../app.ts';
+import { ok, partnerId } from '../http.ts';
+import { responses } from '../schemas.ts';
+import { AppError } from '../../lib/errors.ts';
+import { SUBSCRIBABLE_EVENTS } from '../../events/outbox.ts';
+import { isValidIpOrCidr } from '../auth.ts';
+import { checkCallbackUrl } from '../../webhooks/url-safety.ts';
+import { ping } from '../../db/database.ts';
+
+const CallbackBody = Type.Object({ callbackUrl: Type.String({ maxLength: 2048, description: 'Webhook URL; empty string clears it' }) });
+const EventsBody = Type.Object({ events: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }) });
+const IpBody = Type.Object({ ipWhiteList: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100, description: 'IPs or CIDR ranges; empty = no restriction' }) });
+
+export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services, mode, version, metrics }) => {
+  app.get('/health', { config: { auth: 'none' }, schema: { tags: ['Common'], summary: 'Liveness and database check (unsigned)' } }, async (_req, reply) => {
+    try {
+      await ping(services.db);
+      return ok({ status: 'ok', mode, version, database: 'ok' });
+    } catch {
+      return reply.code(503).send({ status: 'FAILED', message: 'database unavailable' });
+    }
+  });
+
+  app.get('/metrics', { config: { auth: 'none' }, schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', metrics.contentType);
+    return metrics.metrics();
+  });
+
+  app.get('/basic-info', { schema: { tags: ['Common'], summary: 'The authenticated partner', response: responses() } }, async (req) => {
+    const p = await services.partners.get(partnerId(req));
+    return ok({ name: p.name, partnerId: p.id, mode, createTime: p.createdAt.toISOString() });
+  });
+
+  app.get('/balance', { schema: { tags: ['Common'], summary: 'Partner balances per asset', response: responses() } }, async (req) => ok(await services.balances.forPartner(partnerId(req))));
+
+  app.get('/callback-url', { schema: { tags: ['Common'], summary: 'Webhook callback URL', response: responses() } }, async (req) => {
+    const p = await services.partners.get(partnerId(req));
+    return ok({ callbackUrl: p.callbackUrl ?? '' });
+  });
+
+  app.post<{ Body: Static<typeof CallbackBody> }>('/callback-url', { schema: { tags: ['Common'], summary: 'Set the webhook callback URL', body: CallbackBody, response: responses() } }, async (req) => {
+    const url = req.body.callbackUrl.trim();
+    if (url !== '') {
+      const problem = await checkCallbackUrl(url, { allowPrivate: mode === 'sandbox' });
+      if (problem) throw new AppError('INVALID_PARAMETERS', problem);
+    }
+    await services.partners.setCallbackUrl(partnerId(req), url);
+    return ok({ message: url === '' ? 'callback URL cleared' : 'callback URL updated', callbackUrl: url });
+  });
+
+  app.get('/subscribed-events', { schema: { tags: ['Common'], summary: 'Subscribed webhook events', response: responses() } }, async (req) => {
+    const p = await services.partners.get(partnerId(req));
+    return ok({ events: p.subscribedEvents, available: SUBSCRIBABLE_EVENTS });
+  });
+
+  app.post<{ Body: Static<typeof EventsBody> }>('/subscribed-events', { schema: { tags: ['Common'], summary: 'Replace the subscribed webhook events', body: EventsBody, response: responses() } }, async (req) => {
+    const unknown = req.body.events.find((e) => !(SUBSCRIBABLE_EVENTS as readonly string[]).includes(e));
+    if (unknown !== undefined) throw new AppError('INVALID_PARAMETERS', `events: unknown event "${unknown}" (available: ${SUBSCRIBABLE_EVENTS.join(', ')})`);
+    await services.partners.setSubscribedEvents(partnerId(req), req.body.events);
+    return ok({ message: 'subscribed events updated', events: [...new Set(req.body.events)] });
+  });
+
+  app.get('/ip-white-list', { schema: { tags: ['Common'], summary: 'IP whitelist (empty = no restriction)', response: responses() } }, async (req) => {
+    const p = await services.partners.get(partnerId(req));
+    return ok({ ipWhiteList: p.ipWhitelist });
+  });
+
+  app.post<{ Body: Static<typeof IpBody> }>('/ip-white-list', { schema: { tags: ['Common'], summary: 'Replace the IP whitelist', body: IpBody, response: responses() } }, async (req) => {
+    const ips = req.body.ipWhiteList.map((s) => s.trim());
+    const bad = ips.find((ip) => !isValidIpOrCidr(ip));
+    if (bad !== undefined) throw new AppError('INVALID_PARAMETERS', `ipWhiteList: "${bad}" is not an IP address or CIDR range`);
+    await services.partners.setIpWhitelist(partnerId(req), ips);
+    return ok({ message: ips.length === 0 ? 'IP whitelist cleared (no restriction)' : 'IP whitelist updated', ipWhiteList: ips });
+  });
+};

@@ -1,0 +1,46 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { RouteDeps } from '../app.ts';
+import { ok } from '../http.ts';
+import { Enum, Id, Str } from '../schemas.ts';
+import { customerDetail } from '../../customers/customers.ts';
+import { preconditionFailed } from '../../lib/errors.ts';
+
+/**
+ * Operator API (bearer token). The CLI uses it to act on a running server — PGlite is
+ * single-process, so the CLI must not open the data folder while a server holds it.
+ */
+const PartnerBody = Type.Object({ name: Str({ max: 200 }) });
+const PartnerParams = Type.Object({ partnerId: Id('Partner id') });
+const KeyParams = Type.Object({ partnerId: Id('Partner id'), keyId: Id('API key id') });
+const DecideBody = Type.Object({ decision: Enum(['APPROVE', 'REJECT'] as const), remark: Type.Optional(Str({ max: 500 })) });
+const CustomerParams = Type.Object({ customerId: Id('Customer id') });
+
+export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+  const config = { auth: 'operator' as const };
+  const tags = ['Operator'];
+
+  app.post<{ Body: Static<typeof PartnerBody> }>('/ops/partners', { config, schema: { tags, summary: 'Create a partner (credentials shown once)', body: PartnerBody } }, async (req) =>
+    ok(await services.partners.create(req.body.name)),
+  );
+  app.get('/ops/partners', { config, schema: { tags, summary: 'List partners' } }, async () => ok(await services.partners.list()));
+  app.get<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/api-keys', { config, schema: { tags, params: PartnerParams } }, async (req) =>
+    ok(await services.partners.listApiKeys(req.params.partnerId)),
+  );
+  app.post<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/api-keys', { config, schema: { tags, summary: 'Add an API key (max two active, for rotation)', params: PartnerParams } }, async (req) =>
+    ok(await services.partners.createApiKey(req.params.partnerId)),
+  );
+  app.post<{ Params: Static<typeof KeyParams> }>('/ops/partners/:partnerId/api-keys/:keyId/revoke', { config, schema: { tags, params: KeyParams } }, async (req) => {
+    await services.partners.revokeApiKey(req.params.partnerId, req.params.keyId);
+    return ok({ keyId: req.params.keyId, status: 'REVOKED' });
+  });
+  app.post<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/webhook-secret/rotate', { config, schema: { tags, summary: 'Rotate the whsec_ secret (old one keeps signing during the overlap)', params: PartnerParams } }, async (req) =>
+    ok({ webhookSecret: await services.partners.rotateWebhookSecret(req.params.partnerId) }),
+  );
+  app.post<{ Params: Static<typeof CustomerParams>; Body: Static<typeof DecideBody> }>('/ops/customers/:customerId/kyc-decision', { config, schema: { tags, summary: 'Record a manual KYC decision', params: CustomerParams, body: DecideBody } }, async (req) => {
+    const changed = await services.customers.decide(req.params.customerId, req.body.decision, req.body.remark ?? `operator decision: ${req.body.decision}`);
+    if (!changed) throw preconditionFailed(`customer ${req.params.customerId} is not PENDING`);
+    const row = await services.db.selectFrom('customers').selectAll().where('id', '=', req.params.customerId).executeTakeFirstOrThrow();
+    return ok(customerDetail(row));
+  });
+};

@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config, type Role } from '../config.ts';
+import { createLogger } from '../lib/logger.ts';
+import { migrateToLatest } from '../db/database.ts';
+import { openConfiguredDatabase, resolveSecrets, SERVER_FILE, startServer } from '../runtime.ts';
+import { createOpenRamp } from '../app.ts';
+
+/**
+ * `openramp` command line. Commands that need the database go through a running server's
+ * operator API when there is one (PGlite is single-process), and open the database directly
+ * otherwise.
+ */
+const USAGE = `usage: openramp <command> [options]
+
+commands:
+  serve [--role api|worker|all]   run the server (sandbox by default; see README for settings)
+  migrate                          apply database migrations and exit
+  partner create --name <name>     create a partner; prints JSON {partnerId, apiKey, apiSecret, webhookSecret}
+  help                             show this text`;
+
+function fail(message: string): never {
+  process.stderr.write(`openramp: ${message}\n`);
+  process.exit(2);
+}
+
+/** The running server of this data folder, if any (its pid is alive and it wrote its URL). */
+export function runningServer(config: Config): { url: string } | null {
+  const file = path.join(config.dataDir, SERVER_FILE);
+  if (!existsSync(file)) return null;
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as { url: string; pid: number };
+    process.kill(info.pid, 0);
+    return { url: info.url };
+  } catch {
+    return null;
+  }
+}
+
+async function operatorCall(config: Config, url: string, method: string, route: string, body?: unknown): Promise<unknown> {
+  const logger = createLogger({ level: 'error' });
+  const { operatorToken } = resolveSecrets(config, logger);
+  const res = await fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${operatorToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = (await res.json()) as { status: string; data?: unknown; message?: string };
+  if (json.status !== 'SUCCESS') fail(`${route}: ${json.message ?? res.status}`);
+  return json.data;
+}
+
+async function withDatabase<T>(config: Config, fn: (o: Awaited<ReturnType<typeof createOpenRamp>>) => Promise<T>): Promise<T> {
+  const logger = createLogger({ level: 'error' });
+  const database = await openConfiguredDatabase(config);
+  try {
+    await migrateToLatest(database.db);
+    const openramp = await createOpenRamp({ config, database, secrets: resolveSecrets(config, logger), logger });
+    try {
+      return await fn(openramp);
+    } finally {
+      await openramp.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+
+  switch (command) {
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: { role: { type: 'string' } } });
+      if (values.role && !['api', 'worker', 'all'].includes(values.role)) fail('--role must be api, worker or all');
+      const cfg = values.role ? { ...config, role: values.role as Role } : config;
+      const logger = createLogger({ level: cfg.logLevel });
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer(cfg, logger);
+      } catch (err) {
+        if (err instanceof ConfigError) fail(err.message);
+        throw err;
+      }
+      let closing = false;
+      const shutdown = (signal: string) => {
+        if (closing) return;
+        closing = true;
+        logger.info({ signal }, 'shutting down');
+        server.close().then(
+          () => process.exit(0),
+          (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      return;
+    }
+    case 'migrate': {
+      if (runningServer(config) && !config.databaseUrl) fail('a server is running on this data folder; it has already migrated the database');
+      const database = await openConfiguredDatabase(config);
+      try {
+        const applied = await migrateToLatest(database.db);
+        process.stdout.write(`${JSON.stringify({ applied })}\n`);
+      } finally {
+        await database.close();
+      }
+      return;
+    }
+    case 'partner': {
+      const [sub, ...args] = rest;
+      if (sub !== 'create') fail(`unknown partner command "${sub ?? ''}"\n${USAGE}`);
+      const { values } = parseArgs({ args, options: { name: { type: 'string' } } });
+      if (!values.name) fail('partner create needs --name <name>');
+      const server = runningServer(config);
+      const creds = server
+        ? await operatorCall(config, server.url, 'POST', '/ops/partners', { name: values.name })
+        : await withDatabase(config, (o) => o.services.partners.create(values.name!));
+      process.stdout.write(`${JSON.stringify(creds, null, 2)}\n`);
+      return;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      fail(`unknown command "${command}"\n${USAGE}`);
+  }
+}

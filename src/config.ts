@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Configuration is read once at start-up from environment variables (and an optional JSON
+ * file named by OPENRAMP_CONFIG_FILE, whose keys are the same variable names), typed and
+ * validated. Any problem throws ConfigError naming the setting.
+ */
+export type Mode = 'sandbox' | 'production';
+export type Role = 'api' | 'worker' | 'all';
+
+export interface Config {
+  mode: Mode;
+  role: Role;
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Postgres URL; null means the embedded PGlite database in `<dataDir>/pgdata`. */
+  databaseUrl: string | null;
+  /** 32-byte key for AES-256-GCM of stored secrets; null = sandbox key file in the data dir. */
+  masterKey: Buffer | null;
+  /** Bearer token of the operator API; null = sandbox token file in the data dir. */
+  operatorToken: string | null;
+  xpubs: { EVM: string | null; TRON: string | null };
+  publicHosts: string[];
+  auth: { timestampWindowSeconds: number; rateLimitPerMinute: number; keyCacheTtlMs: number };
+  http: { bodyLimitBytes: number; trustProxy: boolean };
+  kyc: { sandboxDecisionDelayMs: number };
+  jobs: { pollIntervalMs: number; batchSizeMax: number; leaseMs: number };
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string, message: string) {
+    super(`configuration error: ${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function readFileConfig(env: Env): Env {
+  const file = env.OPENRAMP_CONFIG_FILE;
+  if (!file) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError('OPENRAMP_CONFIG_FILE', `cannot read ${file} as JSON (${(err as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('OPENRAMP_CONFIG_FILE', 'must contain a JSON object of setting names to values');
+  }
+  const out: Env = {};
+  for (const [k, v] of Object.entries(parsed)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  return out;
+}
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+export function parseMasterKey(raw: string, setting = 'OPENRAMP_MASTER_KEY'): Buffer {
+  const trimmed = raw.trim();
+  let key: Buffer | null = null;
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) key = Buffer.from(trimmed, 'hex');
+  else if (/^[A-Za-z0-9+/]{43}=?$/.test(trimmed)) key = Buffer.from(trimmed, 'base64');
+  if (!key || key.length !== 32) throw new ConfigError(setting, 'must be 32 bytes as 64 hex characters or base64');
+  return key;
+}
+
+export function loadConfig(processEnv: Env = process.env): Config {
+  const env: Env = { ...readFileConfig(processEnv), ...processEnv };
+  const mode = (env.OPENRAMP_MODE ?? 'sandbox') as Mode;
+  if (mode !== 'sandbox' && mode !== 'production') {
+    throw new ConfigError('OPENRAMP_MODE', `must be "sandbox" or "production", got "${String(mode)}"`);
+  }
+  const role = (env.OPENRAMP_ROLE ?? 'all') as Role;
+  if (!['api', 'worker', 'all'].includes(role)) throw new ConfigError('OPENRAMP_ROLE', 'must be api, worker or all');
+
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  }
+  const masterKey = env.OPENRAMP_MASTER_KEY ? parseMasterKey(env.OPENRAMP_MASTER_KEY) : null;
+  const operatorToken = env.OPENRAMP_OPERATOR_TOKEN?.trim() || null;
+  if (operatorToken !== null && operatorToken.length < 24) {
+    throw new ConfigError('OPENRAMP_OPERATOR_TOKEN', 'must be at least 24 characters');
+  }
+  const xpubs = { EVM: env.OPENRAMP_XPUB_EVM?.trim() || null, TRON: env.OPENRAMP_XPUB_TRON?.trim() || null };
+
+  if (mode === 'production') {
+    const missing: [string, unknown][] = [
+      ['DATABASE_URL', databaseUrl],
+      ['OPENRAMP_MASTER_KEY', masterKey],
+      ['OPENRAMP_OPERATOR_TOKEN', operatorToken],
+      ['OPENRAMP_XPUB_EVM', xpubs.EVM],
+      ['OPENRAMP_XPUB_TRON', xpubs.TRON],
+    ];
+    for (const [name, value] of missing) {
+      if (value === null) throw new ConfigError(name, 'is required in production mode');
+    }
+  }
+
+  const publicHosts = (env.OPENRAMP_PUBLIC_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+
+  return {
+    mode,
+    role,
+    host: env.HOST?.trim() || '127.0.0.1',
+    port: int(env, 'PORT', 8080, 0, 65535),
+    dataDir: path.resolve(env.OPENRAMP_DATA_DIR?.trim() || './.openramp'),
+    databaseUrl,
+    masterKey,
+    operatorToken,
+    xpubs,
+    publicHosts,
+    auth: {
+      timestampWindowSeconds: int(env, 'OPENRAMP_AUTH_WINDOW_SECONDS', 60, 1, 3600),
+      rateLimitPerMinute: int(env, 'OPENRAMP_RATE_LIMIT_PER_MINUTE', 100, 1, 1_000_000),
+      keyCacheTtlMs: int(env, 'OPENRAMP_KEY_CACHE_TTL_MS', 30_000, 0, 600_000),
+    },
+    http: {
+      bodyLimitBytes: int(env, 'OPENRAMP_BODY_LIMIT_BYTES', 1_048_576, 1024, 50 * 1_048_576),
+      trustProxy: bool(env, 'OPENRAMP_TRUST_PROXY', false),
+    },
+    kyc: { sandboxDecisionDelayMs: int(env, 'OPENRAMP_SANDBOX_KYC_DELAY_MS', 3000, 0, 86_400_000) },
+    jobs: {
+      pollIntervalMs: int(env, 'OPENRAMP_JOB_POLL_INTERVAL_MS', 250, 10, 60_000),
+      batchSizeMax: int(env, 'OPENRAMP_JOB_BATCH_SIZE_MAX', 50, 1, 1000),
+      leaseMs: int(env, 'OPENRAMP_JOB_LEASE_MS', 60_000, 1000, 3_600_000),
+    },
+    logLevel: env.OPENRAMP_LOG_LEVEL?.trim() || 'info',
+  };
+}
+
+/** Settings shown in the README's configuration table (kept here so docs and code agree). */
+export const CONFIG_DOC: [name: string, dflt: string, meaning: string][] = [
+  ['OPENRAMP_MODE', 'sandbox', '`sandbox` or `production`'],
+  ['OPENRAMP_ROLE', 'all', 'what `serve` runs: `api`, `worker` or `all`'],
+  ['HOST / PORT', '127.0.0.1 / 8080', 'listen address'],
+  ['OPENRAMP_DATA_DIR', './.openramp', 'PGlite database, sandbox credentials and key files'],
+  ['DATABASE_URL', '(PGlite)', 'Postgres 15+ URL; required in production'],
+  ['OPENRAMP_MASTER_KEY', '(sandbox: generated)', '32-byte key (hex/base64) encrypting API secrets; required in production'],
+  ['OPENRAMP_OPERATOR_TOKEN', '(sandbox: generated)', 'bearer token of the operator API; required in production'],
+  ['OPENRAMP_XPUB_EVM / _TRON', '(sandbox: test xpubs)', "account xpubs at m/44'/60'/0' and m/44'/195'/0'; required in production"],
+  ['OPENRAMP_PUBLIC_HOSTS', '', 'extra host names accepted in request signatures (comma-separated)'],
+  ['OPENRAMP_AUTH_WINDOW_SECONDS', '60', 'allowed clock skew of X-Timestamp, each way'],
+  ['OPENRAMP_RATE_LIMIT_PER_MINUTE', '100', 'requests per minute per API key'],
+  ['OPENRAMP_BODY_LIMIT_BYTES', '1048576', 'largest accepted request body'],
+  ['OPENRAMP_TRUST_PROXY', 'false', 'take the client IP from X-Forwarded-For (for the IP whitelist)'],
+  ['OPENRAMP_SANDBOX_KYC_DELAY_MS', '3000', 'sandbox KYC decision delay (0 = decide at creation)'],
+  ['OPENRAMP_CONFIG_FILE', '', 'optional JSON file with any of these settings'],
+  ['OPENRAMP_LOG_LEVEL', 'info', 'pino log level'],
+];

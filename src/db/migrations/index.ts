@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_foundation.ts';
+
+/** Numbered migrations, applied in key order. Append; never edit a landed migration. */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};

@@ -1,0 +1,165 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Kysely table types. Money columns (later issues) are numeric(78,0) read as strings → bigint. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface PartnersTable {
+  id: string;
+  name: string;
+  callback_url: string | null;
+  subscribed_events: Json<string[]>;
+  ip_whitelist: Json<string[]>;
+  webhook_secret_enc: string;
+  webhook_secret_prev_enc: string | null;
+  rate_limit_per_minute: number | null;
+  status: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  partner_id: string;
+  api_key: string;
+  secret_enc: string;
+  status: 'ACTIVE' | 'REVOKED';
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuthNoncesTable {
+  api_key_id: string;
+  nonce: string;
+  expires_at: Timestamp;
+}
+
+export interface CustomersTable {
+  id: string;
+  partner_id: string;
+  external_id: string | null;
+  name: string;
+  email: string;
+  type: string;
+  is_individual: boolean;
+  dob: string | null;
+  country: string | null;
+  nationality: string | null;
+  city: string | null;
+  address: string | null;
+  status: 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'DELETED';
+  remark: string | null;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface BankAccountsTable {
+  id: string;
+  partner_id: string;
+  customer_id: string;
+  currency: string;
+  bank_name: string;
+  account_no: string;
+  account_name: string;
+  swift: string | null;
+  iban: string | null;
+  aba: string | null;
+  sort_code: string | null;
+  bsb: string | null;
+  institution_number: string | null;
+  transit: string | null;
+  bank_country: string | null;
+  bank_address: string | null;
+  beneficiary_address: string | null;
+  label: string | null;
+  inter_bank_name: string | null;
+  inter_bank_bic: string | null;
+  inter_bank_account_no: string | null;
+  statement_file_name: string | null;
+  verification_status: 'PENDING' | 'VERIFIED' | 'REJECTED';
+  verification_reason: string | null;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CustomerDerivationsTable {
+  customer_id: string;
+  family: 'EVM' | 'TRON';
+  derivation_index: number;
+  address: string;
+  created_at: Timestamp;
+}
+
+export interface DepositAddressesTable {
+  id: string;
+  partner_id: string;
+  customer_id: string;
+  network: 'ETH' | 'MATIC' | 'TRX';
+  family: 'EVM' | 'TRON';
+  currency: 'USDT' | 'USDC';
+  address: string;
+  derivation_index: number;
+  status: 'PENDING' | 'VERIFIED' | 'REJECTED' | 'DELETED';
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FlowsTable {
+  id: string;
+  partner_id: string;
+  customer_id: string;
+  type: 'OFFRAMP' | 'ONRAMP';
+  deposit_address_id: string;
+  bank_account_id: string;
+  currency: 'USDT' | 'USDC';
+  network: 'ETH' | 'MATIC' | 'TRX';
+  fiat_currency: string;
+  status: 'ENABLED' | 'DISABLED';
+  deleted_at: Timestamp | null;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EventsTable {
+  id: string;
+  seq: Generated<string>;
+  partner_id: string;
+  type: string;
+  object_type: string;
+  object_id: string;
+  object_version: number;
+  payload: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface JobsTable {
+  id: Generated<string>;
+  kind: string;
+  payload: Json<Record<string, unknown>>;
+  unique_key: string | null;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  run_at: Timestamp;
+  attempts: number;
+  max_attempts: number;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DB {
+  partners: PartnersTable;
+  api_keys: ApiKeysTable;
+  auth_nonces: AuthNoncesTable;
+  customers: CustomersTable;
+  bank_accounts: BankAccountsTable;
+  customer_derivations: CustomerDerivationsTable;
+  deposit_addresses: DepositAddressesTable;
+  flows: FlowsTable;
+  events: EventsTable;
+  jobs: JobsTable;
+}
