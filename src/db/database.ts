@@ -64,8 +64,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
-export async function migrateToLatest(db: Database): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+/**
+ * Applies pending migrations. `schema` pins Kysely's bookkeeping tables to a Postgres schema:
+ * its existence check looks across schemas, so isolated schemas (tests) must name theirs.
+ */
+export async function migrateToLatest(db: Database, schema?: string | null): Promise<string[]> {
+  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -24,7 +24,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
     await admin.query(`create schema ${schema}`);
     await admin.end();
     const handle = await openDatabase({ databaseUrl: url, pgSchema: schema, poolSizeMax: 5 });
-    await migrateToLatest(handle.db);
+    await migrateToLatest(handle.db, schema);
     return {
       ...handle,
       async close() {
