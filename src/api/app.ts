@@ -47,6 +47,23 @@ function validationMessage(err: FastifyError): string {
   return `${field}: ${first.message ?? 'is invalid'}`;
 }
 
+/** A Content-Type header Fastify can parse (`type/subtype[; params]`); others it refuses with 415 before any hook. */
+const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;|$)/;
+
+/** Path of the first string value containing U+0000 (Postgres text cannot store it), iteratively: bodies may nest deeply. */
+function findNul(value: unknown, root: string): string | null {
+  const stack: [unknown, string][] = [[value, root]];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return path;
+    } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+      for (const [k, child] of Object.entries(v)) stack.push([child, path ? `${path}.${k}` : k]);
+    }
+  }
+  return null;
+}
+
 /** Personal data (emails, names) can sit in query strings: log parameter names only. */
 function redactUrl(url: string): string {
   const q = url.indexOf('?');
@@ -62,8 +79,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustProxy,
     genReqId: () => `req_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
   });
+  // An unparseable Content-Type is reported after authentication, like any other body problem.
+  const invalidContentType = new WeakMap<object, string>();
   app.addHook('onRequest', async (req) => {
     req.log = req.log.child({ url: redactUrl(req.url) });
+    const ct = req.headers['content-type'];
+    if (typeof ct === 'string' && !MEDIA_TYPE.test(ct)) {
+      invalidContentType.set(req.raw, ct);
+      req.headers['content-type'] = 'application/octet-stream';
+    }
   });
 
   // Bodies: strict types (a string is not a number). Query strings: coerced, since they are text.
@@ -87,7 +111,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
     req.rawBody = body;
-    if (body.length > 0) req.bodyError = `body: unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/json or multipart/form-data)`;
+    if (body.length > 0) req.bodyError = `body: unsupported Content-Type "${invalidContentType.get(req.raw) ?? req.headers['content-type'] ?? ''}" (use application/json or multipart/form-data)`;
     done(null, undefined);
   });
 
@@ -116,6 +140,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   // Registered after the auth hook so an unauthenticated upload is refused before it is read.
+  // The plugin parses in its own preValidation hook; a request still marked when an error reaches
+  // the error handler failed there (malformed multipart: the parser throws plain errors).
+  const parsingMultipart = new WeakSet<object>();
+  app.addHook('preValidation', async (req) => {
+    if (req.isMultipart()) parsingMultipart.add(req.raw);
+  });
   await app.register(multipart.default, {
     attachFieldsToBody: 'keyValues',
     limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 60, fieldSize: 4096, parts: 70 },
@@ -125,7 +155,19 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
 
+  app.addHook('preValidation', async (req) => {
+    parsingMultipart.delete(req.raw);
+  });
+  // Postgres text cannot hold U+0000: refuse it as a parameter problem instead of failing in SQL.
+  app.addHook('preHandler', async (req) => {
+    const at = findNul(req.query, '') ?? findNul(req.body, '');
+    if (at !== null) throw new AppError('INVALID_PARAMETERS', `${at || 'body'}: must not contain the NUL character (\\u0000)`);
+  });
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (parsingMultipart.has(req.raw) && !(err instanceof AppError) && (err.statusCode === undefined || err.statusCode >= 500)) {
+      return sendError(reply, new AppError('INVALID_PARAMETERS', `body: malformed multipart/form-data (${err.message})`), req.id);
+    }
     if (err instanceof AppError) {
       if (err.code === 'INTERNAL') req.log.error({ err }, 'internal error');
       return sendError(reply, err, req.id);

@@ -56,6 +56,10 @@ export function ipAllowed(ip: string, whitelist: string[]): boolean {
 
 export function isValidIpOrCidr(entry: string): boolean {
   if (entry.includes('/')) {
+    // ipaddr.js parses the address part of a CIDR leniently (classful/hex IPv4: "192.168/16" is
+    // read as 192.0.0.168/16, i.e. 192.0.0.0/16): require a dotted quad, as for a single IP.
+    const address = entry.slice(0, entry.indexOf('/'));
+    if (!ipaddr.IPv4.isValidFourPartDecimal(address) && !ipaddr.IPv6.isValid(address)) return false;
     try {
       ipaddr.parseCIDR(entry);
       return true;

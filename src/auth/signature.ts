@@ -50,9 +50,16 @@ export function bodyHashCandidates(input: { method: string; rawBody: Buffer | nu
   if (input.method.toUpperCase() === 'GET' || input.isMultipart || !input.rawBody || input.rawBody.length === 0) return [''];
   const out = new Set<string>([sha256Hex(input.rawBody)]);
   if (input.parsedJson !== undefined) {
-    const compact = JSON.stringify(input.parsedJson);
-    out.add(sha256Hex(compact));
-    out.add(sha256Hex(escapeNonAsciiLikePython(compact)));
+    let compact: string | undefined;
+    try {
+      compact = JSON.stringify(input.parsedJson);
+    } catch {
+      // Nested too deeply to re-serialise (RangeError): only the raw bytes can have been signed.
+    }
+    if (compact !== undefined) {
+      out.add(sha256Hex(compact));
+      out.add(sha256Hex(escapeNonAsciiLikePython(compact)));
+    }
   }
   return [...out];
 }

@@ -11,6 +11,11 @@ import { ping } from '../../db/database.ts';
 
 const CallbackBody = Type.Object({ callbackUrl: Type.String({ maxLength: 2048, description: 'Webhook URL; empty string clears it' }) });
 const EventsBody = Type.Object({ events: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }) });
+/**
+ * The event names the contract's SubscribedEventsDto enumerates. `GET /subscribed-events` lists
+ * subscriptions to our extension events (SPEC §3) in `extensionEvents`, so `events` conforms.
+ */
+const CONTRACT_EVENTS: ReadonlySet<string> = new Set(['CUSTOMER_APPROVED', 'CUSTOMER_REJECTED', 'CUSTOMER_DELETED', 'DEPOSIT_ADDRESS_APPROVED', 'DEPOSIT_ADDRESS_REJECTED', 'DEPOSIT_RECEIVED', 'DEPOSIT_APPROVED', 'DEPOSIT_REJECTED', 'TRADE_CREATED', 'TRADE_SETTLED']);
 const IpBody = Type.Object({ ipWhiteList: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100, description: 'IPs or CIDR ranges; empty = no restriction' }) });
 
 export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services, mode, version, metrics }) => {
@@ -52,7 +57,11 @@ export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
 
   app.get('/subscribed-events', { schema: { tags: ['Common'], summary: 'Subscribed webhook events', response: responses() } }, async (req) => {
     const p = await services.partners.get(partnerId(req));
-    return ok({ events: p.subscribedEvents, available: SUBSCRIBABLE_EVENTS });
+    return ok({
+      events: p.subscribedEvents.filter((e) => CONTRACT_EVENTS.has(e)),
+      extensionEvents: p.subscribedEvents.filter((e) => !CONTRACT_EVENTS.has(e)),
+      available: SUBSCRIBABLE_EVENTS,
+    });
   });
 
   app.post<{ Body: Static<typeof EventsBody> }>('/subscribed-events', { schema: { tags: ['Common'], summary: 'Replace the subscribed webhook events', body: EventsBody, response: responses() } }, async (req) => {
