@@ -10,7 +10,7 @@ import { SANDBOX_XPUBS } from '../src/chains/addresses.ts';
 
 const schema = process.env.BENCH_PG_SCHEMA || null;
 const config = loadConfig({ OPENRAMP_MODE: 'sandbox', OPENRAMP_SANDBOX_KYC_DELAY_MS: '0', OPENRAMP_RATE_LIMIT_PER_MINUTE: '1000000', OPENRAMP_LOG_LEVEL: 'silent' });
-const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL || null, pgSchema: schema, poolSizeMax: 10 });
+const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL || null, pgSchema: schema, poolSizeMax: Number(process.env.BENCH_POOL ?? 10) });
 await migrateToLatest(database.db, schema);
 const openramp = await createOpenRamp({ config, database, logger: createLogger({ level: 'silent' }), secrets: { masterKey: randomBytes(32), operatorToken: 'x'.repeat(32), xpubs: { ...SANDBOX_XPUBS } } });
 const partner = await openramp.services.partners.create('Bench');

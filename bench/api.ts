@@ -18,7 +18,9 @@ export async function benchApi(opts: { durationMs: number; concurrency: number }
     await c.query(`create schema ${schema}`);
     await c.end();
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'api-target.ts')], { env: { ...process.env, BENCH_PG_SCHEMA: schema }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server process there.
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(import.meta.dirname, 'api-target.ts')], { env: { ...process.env, BENCH_PG_SCHEMA: schema }, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const info = await new Promise<{ openrampPort: number; barePort: number; customerId: string; apiKey: string; apiSecret: string; db: string }>((resolve, reject) => {
       let buf = '';

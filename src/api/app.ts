@@ -64,14 +64,6 @@ function findNul(value: unknown, root: string): string | null {
   return null;
 }
 
-/** Personal data (emails, names) can sit in query strings: log parameter names only. */
-function redactUrl(url: string): string {
-  const q = url.indexOf('?');
-  if (q === -1) return url;
-  const keys = new URLSearchParams(url.slice(q + 1)).keys();
-  return `${url.slice(0, q)}?${[...keys].map((k) => `${k}=…`).join('&')}`;
-}
-
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -82,7 +74,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // An unparseable Content-Type is reported after authentication, like any other body problem.
   const invalidContentType = new WeakMap<object, string>();
   app.addHook('onRequest', async (req) => {
-    req.log = req.log.child({ url: redactUrl(req.url) });
     const ct = req.headers['content-type'];
     if (typeof ct === 'string' && !MEDIA_TYPE.test(ct)) {
       invalidContentType.set(req.raw, ct);

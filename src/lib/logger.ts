@@ -18,6 +18,30 @@ export const REDACT_PATHS = [
   '*.accountName',
 ];
 
+/** Personal data (emails, names) can sit in query strings: log parameter names only. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const keys = new URLSearchParams(url.slice(q + 1)).keys();
+  return `${url.slice(0, q)}?${[...keys].map((k) => `${k}=…`).join('&')}`;
+}
+
+interface LoggedRequest {
+  id?: string;
+  method?: string;
+  url?: string;
+  ip?: string;
+}
+
 export function createLogger(opts: { level: string; destination?: pino.DestinationStream }): Logger {
-  return pino({ level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'openramp' } }, opts.destination);
+  return pino(
+    {
+      level: opts.level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { service: 'openramp' },
+      // Fastify logs requests through these: never headers or bodies, and no query values.
+      serializers: { req: (req: LoggedRequest) => ({ id: req.id, method: req.method, url: req.url === undefined ? undefined : redactUrl(req.url), remoteAddress: req.ip }) },
+    },
+    opts.destination,
+  );
 }
