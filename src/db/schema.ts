@@ -162,4 +162,89 @@ export interface DB {
   flows: FlowsTable;
   events: EventsTable;
   jobs: JobsTable;
+  scanner_cursors: ScannerCursorsTable;
+  chain_blocks: ChainBlocksTable;
+  deposits: DepositsTable;
+  sandbox_blocks: SandboxBlocksTable;
+  sandbox_logs: SandboxLogsTable;
+  sandbox_pending: SandboxPendingTable;
+}
+
+export interface ScannerCursorsTable {
+  network: string;
+  block_number: string;
+  block_hash: string;
+  updated_at: Timestamp;
+}
+
+export interface ChainBlocksTable {
+  network: string;
+  number: string;
+  hash: string;
+  parent_hash: string;
+  timestamp: string;
+}
+
+export interface DepositsTable {
+  id: string;
+  partner_id: string;
+  customer_id: string;
+  deposit_address_id: string;
+  flow_id: string | null;
+  network: 'ETH' | 'MATIC' | 'TRX';
+  currency: 'USDT' | 'USDC';
+  token_contract: string;
+  tx_hash: string;
+  log_ordinal: number;
+  log_index: number;
+  block_number: string;
+  block_hash: string;
+  from_address: string;
+  to_address: string;
+  /** numeric(78,0) as a decimal string of minor units. */
+  amount: string;
+  status: 'RECEIVED' | 'CONFIRMED' | 'ACTION_REQUIRED' | 'REJECTED';
+  confirmations: number;
+  confirmations_required: number;
+  reject_reason: string | null;
+  action_reason: string | null;
+  hold_reason: string | null;
+  aggregate_id: string | null;
+  refund_tx_hash: string | null;
+  version: number;
+  detected_at: Timestamp;
+  final_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SandboxBlocksTable {
+  network: string;
+  number: string;
+  hash: string;
+  parent_hash: string;
+  timestamp: string;
+  canonical: boolean;
+}
+
+export interface SandboxLogsTable {
+  network: string;
+  block_hash: string;
+  log_index: number;
+  tx_hash: string;
+  token: string;
+  from_address: string;
+  to_address: string;
+  value: string;
+}
+
+export interface SandboxPendingTable {
+  id: Generated<string>;
+  network: string;
+  tx_hash: string;
+  token: string;
+  from_address: string;
+  to_address: string;
+  value: string;
+  created_at: Timestamp;
 }
