@@ -4,12 +4,21 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchApi } from './api.ts';
+import { benchWebhooks } from './webhooks.ts';
+import { benchScanner } from './scanner.ts';
 
+// BENCH_ONLY=api,scanner runs a subset.
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 8000);
 const sections: string[] = [];
-const api = await benchApi({ durationMs, concurrency: 32 });
-sections.push(api.markdown);
-console.log(api.markdown);
+const record = (markdown: string) => {
+  sections.push(markdown);
+  console.log(`${markdown}\n`);
+};
+if (wanted('api')) record((await benchApi({ durationMs, concurrency: 32 })).markdown);
+if (wanted('scanner')) record((await benchScanner({ blocks: Number(process.env.BENCH_SCANNER_BLOCKS ?? 200) })).markdown);
+if (wanted('webhooks')) record((await benchWebhooks({ events: Number(process.env.BENCH_WEBHOOK_EVENTS ?? 8000), partners: 10 })).markdown);
 
 const doc = [
   '# Benchmarks',

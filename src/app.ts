@@ -21,7 +21,22 @@ import { createStaticRateSource, DEFAULT_STATIC_RATES, type RateSource } from '.
 import { createDefaultFees, type Fees } from './pricing/fees.ts';
 import { createBalances, type Balances } from './ledger/balances.ts';
 import { buildApi } from './api/app.ts';
+import { createEventHorizon } from './webhooks/horizon.ts';
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.ts';
+import { createWebhooks, type Webhooks } from './webhooks/webhooks.ts';
 import type { NetworkFamily } from './chains/addresses.ts';
+import { createAdjustableClock, type AdjustableClock } from './lib/clock.ts';
+import { NETWORKS, NETWORK_FAMILY, type Network } from './chains/networks.ts';
+import type { Registry as TokenRegistry } from './chains/registry.ts';
+import type { ChainClient } from './chains/types.ts';
+import { createSandboxChain, type SandboxChain } from './chains/sandbox-chain.ts';
+import { createJsonRpcChainClient } from './chains/jsonrpc-client.ts';
+import { createAddressBook } from './chains/address-book.ts';
+import { createScanner, createScannerMetrics, type Scanner } from './chains/scanner.ts';
+import { createAdvisoryLease } from './chains/lease.ts';
+import { createDeposits, TRADE_CREATE_JOB, type Deposits } from './deposits/deposits.ts';
+import { createLedger, type Ledger } from './ledger/ledger.ts';
+import { createTrades, TRADE_SETTLE_JOB, type Trades } from './trades/trades.ts';
 
 /**
  * The composition root: every subsystem is built here by its factory from explicit
@@ -44,6 +59,22 @@ export interface Services {
   rates: RateSource;
   fees: Fees;
   balances: Balances;
+  /** Delivery log, redelivery and the event feed (routes). */
+  webhooks: Webhooks;
+  /** Fan-out and delivery of webhooks (started by startWorkers). */
+  webhookDispatcher: WebhookDispatcher;
+  registry: TokenRegistry;
+  ledger: Ledger;
+  deposits: Deposits;
+  trades: Trades;
+  chainClients: Record<Network, ChainClient>;
+  scanners: Record<Network, Scanner>;
+  /** The in-database chain serving networks without an RPC URL (sandbox mode), else null. */
+  sandboxChain: SandboxChain | null;
+  /** Networks served by the sandbox chain. */
+  sandboxNetworks: Network[];
+  /** Sandbox time (`/sandbox/time/advance`); null in production. */
+  sandboxClock: AdjustableClock | null;
 }
 
 export interface OpenRamp {
@@ -63,10 +94,21 @@ export interface RuntimeSecrets {
   xpubs: Record<NetworkFamily, string>;
 }
 
-export async function createOpenRamp(opts: { config: Config; database: DatabaseHandle; secrets: RuntimeSecrets; logger: Logger; clock?: Clock }): Promise<OpenRamp> {
+export async function createOpenRamp(opts: {
+  config: Config;
+  database: DatabaseHandle;
+  secrets: RuntimeSecrets;
+  logger: Logger;
+  /** Business time (sandbox time can be advanced). */
+  clock?: Clock;
+  /** Wall time for request timestamps, nonces and rate limits: never sandbox time. */
+  authClock?: Clock;
+}): Promise<OpenRamp> {
   const { config, logger } = opts;
   const db = opts.database.db;
-  const clock = opts.clock ?? systemClock;
+  // Sandbox time can be advanced (`/sandbox/time/advance`); production runs on the system clock.
+  const clock = opts.clock ?? (config.mode === 'sandbox' ? createAdjustableClock() : systemClock);
+  const sandboxClock = 'advance' in clock ? (clock as AdjustableClock) : null;
   const ids = createIdGenerator(() => clock.now().getTime());
   const box = createSecretBox(opts.secrets.masterKey);
   const metrics = new Registry();
@@ -75,7 +117,8 @@ export async function createOpenRamp(opts: { config: Config; database: DatabaseH
   const outbox = createOutbox({ ids, clock });
   const jobs = createJobQueue({ db, clock, logger: logger.child({ component: 'jobs' }), ...config.jobs });
   const partners = createPartners({ db, box, ids, clock, keyPrefix: config.mode === 'production' ? 'ork_live_' : 'ork_test_', keyCacheTtlMs: config.auth.keyCacheTtlMs });
-  const nonces = createNonceStore({ db, clock, windowSeconds: config.auth.timestampWindowSeconds });
+  const authClock = opts.authClock ?? systemClock;
+  const nonces = createNonceStore({ db, clock: authClock, windowSeconds: config.auth.timestampWindowSeconds });
   const kyc = createSandboxKyc({ jobs, clock, delayMs: config.kyc.sandboxDecisionDelayMs });
   const customers = createCustomers({ db, ids, clock, outbox, kyc });
   const bankAccounts = createBankAccounts({ db, ids, clock, outbox, payeeVerifier: nameMatchVerifier });
@@ -83,7 +126,6 @@ export async function createOpenRamp(opts: { config: Config; database: DatabaseH
   const flows = createFlows({ db, ids, clock, depositAddresses });
   const rates = createStaticRateSource(DEFAULT_STATIC_RATES, clock);
   const fees = createDefaultFees({ spreadBps: 0, fixedFeeMinor: 0n });
-  const balances = createBalances();
 
   jobs.register(SANDBOX_KYC_JOB, async (payload) => {
     const customerId = String(payload.customerId);
@@ -93,7 +135,66 @@ export async function createOpenRamp(opts: { config: Config; database: DatabaseH
     if (outcome.decision) await customers.decide(customerId, outcome.decision, outcome.remark ?? null);
   });
 
-  const services: Services = { db, clock, outbox, jobs, partners, nonces, customers, bankAccounts, depositAddresses, flows, rates, fees, balances };
+  const registry = config.chains.registry;
+  const ledger = createLedger({ db, ids, clock });
+  const balances = createBalances({ ledger });
+  const deposits = createDeposits({ db, ids, clock, outbox, jobs, registry, ledger });
+  const trades = createTrades({ db, ids, clock, outbox, jobs, ledger, rates, fees });
+  jobs.register(TRADE_CREATE_JOB, async (p) => {
+    await trades.create({ depositIds: (p.depositIds as string[]) ?? [], ...(typeof p.aggregateId === 'string' ? { aggregateId: p.aggregateId } : {}) });
+  });
+  jobs.register(TRADE_SETTLE_JOB, async (p) => {
+    await trades.settle(String(p.tradeId));
+  });
+  const sandboxNetworks = NETWORKS.filter((n) => !config.chains.rpcUrls[n]);
+  const sandboxChain =
+    config.mode === 'sandbox' && sandboxNetworks.length > 0
+      ? createSandboxChain({ db, clock, logger: logger.child({ component: 'sandbox-chain' }), networks: sandboxNetworks, blockIntervalMs: config.chains.sandboxBlockIntervalMs, finalityDepth: config.chains.sandboxFinalityDepth })
+      : null;
+  const chainClients = Object.fromEntries(
+    NETWORKS.map((network) => {
+      const url = config.chains.rpcUrls[network];
+      return [network, url ? createJsonRpcChainClient({ network, url }) : sandboxChain!.client(network)];
+    }),
+  ) as Record<Network, ChainClient>;
+  const scannerMetrics = createScannerMetrics(metrics);
+  const addressBooks = { EVM: createAddressBook(db, 'EVM'), TRON: createAddressBook(db, 'TRON') };
+  const lease = opts.database.kind === 'postgres' ? createAdvisoryLease(db) : null;
+  const scanners = Object.fromEntries(
+    NETWORKS.map((network) => [
+      network,
+      createScanner({
+        network,
+        db,
+        client: chainClients[network],
+        registry,
+        addresses: addressBooks[NETWORK_FAMILY[network]],
+        deposits,
+        clock,
+        logger: logger.child({ component: 'scanner', network }),
+        metrics: scannerMetrics,
+        pollIntervalMs: config.chains.scannerPollIntervalMs,
+        rangeBlocksMax: config.chains.scannerRangeBlocksMax,
+        startBlock: config.chains.scannerStart[network] ?? (config.chains.rpcUrls[network] ? 'head' : 0n),
+        lease,
+      }),
+    ]),
+  ) as Record<Network, Scanner>;
+
+  const eventHorizon = createEventHorizon(db);
+  const webhookDispatcher = createWebhookDispatcher({
+    db,
+    clock,
+    ids,
+    partners,
+    horizon: eventHorizon,
+    logger: logger.child({ component: 'webhooks' }),
+    config: config.webhooks,
+    allowPrivateTargets: config.mode === 'sandbox',
+  });
+  const webhooks = createWebhooks({ db, ids, clock, horizon: eventHorizon, notify: () => webhookDispatcher.notify() });
+
+  const services: Services = { webhooks, webhookDispatcher, db, clock, outbox, jobs, partners, nonces, customers, bankAccounts, depositAddresses, flows, rates, fees, balances, registry, ledger, deposits, trades, chainClients, scanners, sandboxChain, sandboxNetworks: sandboxChain ? sandboxNetworks : [], sandboxClock };
 
   const api = await buildApi({
     services,
@@ -103,7 +204,7 @@ export async function createOpenRamp(opts: { config: Config; database: DatabaseH
       partners,
       nonces,
       rateLimiter: createRateLimiter(),
-      clock,
+      clock: authClock,
       publicHosts: config.publicHosts,
       windowSeconds: config.auth.timestampWindowSeconds,
       rateLimitPerMinute: config.auth.rateLimitPerMinute,
@@ -124,6 +225,9 @@ export async function createOpenRamp(opts: { config: Config; database: DatabaseH
     logger,
     startWorkers() {
       jobs.start();
+      webhookDispatcher.start();
+      sandboxChain?.start();
+      for (const scanner of Object.values(scanners)) scanner.start();
       housekeeping = setInterval(() => {
         nonces.purgeExpired().catch((err) => logger.warn({ err }, 'nonce purge failed'));
       }, 60_000);
@@ -131,6 +235,9 @@ export async function createOpenRamp(opts: { config: Config; database: DatabaseH
     },
     async close() {
       if (housekeeping) clearInterval(housekeeping);
+      for (const scanner of Object.values(scanners)) await scanner.stop();
+      await sandboxChain?.stop();
+      await webhookDispatcher.stop();
       await jobs.stop();
       await api.close();
     },

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from './lib/config-error.ts';
+import { createRegistry, type Registry } from './chains/registry.ts';
+import { NETWORKS, type Network } from './chains/networks.ts';
 
 /**
  * Configuration is read once at start-up from environment variables (and an optional JSON
@@ -27,15 +30,40 @@ export interface Config {
   http: { bodyLimitBytes: number; trustProxy: boolean };
   kyc: { sandboxDecisionDelayMs: number };
   jobs: { pollIntervalMs: number; batchSizeMax: number; leaseMs: number };
+  webhooks: WebhookConfig;
   logLevel: string;
+  chains: {
+    /** JSON-RPC endpoint per network; a network without one runs on the sandbox chain (sandbox mode only). */
+    rpcUrls: Partial<Record<Network, string>>;
+    registry: Registry;
+    sandboxBlockIntervalMs: number;
+    sandboxFinalityDepth: number;
+    scannerPollIntervalMs: number;
+    scannerRangeBlocksMax: number;
+    /** Where a scanner without a cursor starts: a block number or the current head. */
+    scannerStart: Partial<Record<Network, bigint | 'head'>>;
+  };
 }
 
-export class ConfigError extends Error {
-  constructor(readonly setting: string, message: string) {
-    super(`configuration error: ${setting}: ${message}`);
-    this.name = 'ConfigError';
-  }
+/** Webhook delivery (SPEC §7). Every bound carries its unit. */
+export interface WebhookConfig {
+  /** Delay before each attempt: [0] before the first, [n] after attempt n fails; then `failed`. */
+  retryScheduleMs: number[];
+  timeoutMs: number;
+  /** Attempts in flight in one process, all partners together. */
+  concurrencyMax: number;
+  /** Attempts in flight for one partner (all processes): below concurrencyMax, so one slow endpoint cannot take every slot. */
+  perPartnerInFlightMax: number;
+  pollIntervalMs: number;
+  fanoutBatchSizeMax: number;
+  /** How long stop() waits for in-flight attempts before releasing them to other processes. */
+  shutdownGraceMs: number;
 }
+
+/** SPEC §7 default: immediate, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '0s,5s,5m,30m,2h,5h,10h,10h';
+
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
@@ -71,6 +99,22 @@ function bool(env: Env, name: string, dflt: boolean): boolean {
   if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Comma-separated durations such as `0s,5s,5m,30m,2h` → milliseconds. */
+export function parseDurationList(raw: string, setting: string, opts: { itemsMax: number; itemMaxMs: number }): number[] {
+  const items = raw.split(',').map((x) => x.trim());
+  if (items.length === 0 || items.some((x) => x === '')) throw new ConfigError(setting, `must be comma-separated durations like ${DEFAULT_WEBHOOK_RETRY_SCHEDULE}, got "${raw}"`);
+  if (items.length > opts.itemsMax) throw new ConfigError(setting, `at most ${opts.itemsMax} entries, got ${items.length}`);
+  return items.map((item) => {
+    const m = /^(\d{1,9})(ms|s|m|h|d)$/.exec(item);
+    if (!m) throw new ConfigError(setting, `"${item}" is not a duration (a whole number with ms, s, m, h or d)`);
+    const ms = Number(m[1]) * DURATION_UNIT_MS[m[2]!]!;
+    if (ms > opts.itemMaxMs) throw new ConfigError(setting, `"${item}" is longer than ${opts.itemMaxMs / 86_400_000} days`);
+    return ms;
+  });
 }
 
 export function parseMasterKey(raw: string, setting = 'OPENRAMP_MASTER_KEY'): Buffer {
@@ -115,6 +159,23 @@ export function loadConfig(processEnv: Env = process.env): Config {
     }
   }
 
+  const rpcUrls: Partial<Record<Network, string>> = {};
+  const scannerStart: Partial<Record<Network, bigint | 'head'>> = {};
+  for (const network of NETWORKS) {
+    const url = env[`OPENRAMP_RPC_URL_${network}`]?.trim();
+    if (url) {
+      if (!/^https?:\/\//.test(url)) throw new ConfigError(`OPENRAMP_RPC_URL_${network}`, 'must be an http(s) URL');
+      rpcUrls[network] = url;
+    } else if (mode === 'production') {
+      throw new ConfigError(`OPENRAMP_RPC_URL_${network}`, 'is required in production mode');
+    }
+    const start = env[`OPENRAMP_SCANNER_START_${network}`]?.trim();
+    if (start) {
+      if (start !== 'head' && !/^\d+$/.test(start)) throw new ConfigError(`OPENRAMP_SCANNER_START_${network}`, 'must be a block number or "head"');
+      scannerStart[network] = start === 'head' ? 'head' : BigInt(start);
+    }
+  }
+
   const publicHosts = (env.OPENRAMP_PUBLIC_HOSTS ?? '')
     .split(',')
     .map((h) => h.trim().toLowerCase())
@@ -146,7 +207,34 @@ export function loadConfig(processEnv: Env = process.env): Config {
       batchSizeMax: int(env, 'OPENRAMP_JOB_BATCH_SIZE_MAX', 50, 1, 1000),
       leaseMs: int(env, 'OPENRAMP_JOB_LEASE_MS', 60_000, 1000, 3_600_000),
     },
+    webhooks: webhookConfig(env),
     logLevel: env.OPENRAMP_LOG_LEVEL?.trim() || 'info',
+    chains: {
+      rpcUrls,
+      registry: createRegistry(env),
+      sandboxBlockIntervalMs: int(env, 'OPENRAMP_SANDBOX_BLOCK_INTERVAL_MS', 1000, 100, 600_000),
+      sandboxFinalityDepth: int(env, 'OPENRAMP_SANDBOX_FINALITY_DEPTH', 3, 0, 1000),
+      scannerPollIntervalMs: int(env, 'OPENRAMP_SCANNER_POLL_INTERVAL_MS', 1000, 50, 600_000),
+      scannerRangeBlocksMax: int(env, 'OPENRAMP_SCANNER_RANGE_BLOCKS_MAX', 2000, 1, 100_000),
+      scannerStart,
+    },
+  };
+}
+
+function webhookConfig(env: Env): WebhookConfig {
+  const concurrencyMax = int(env, 'OPENRAMP_WEBHOOK_CONCURRENCY_MAX', 64, 2, 10_000);
+  const perPartnerInFlightMax = int(env, 'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX', 8, 1, 10_000);
+  if (perPartnerInFlightMax >= concurrencyMax) {
+    throw new ConfigError('OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX', `must be below OPENRAMP_WEBHOOK_CONCURRENCY_MAX (${concurrencyMax}) so one slow endpoint cannot occupy every slot`);
+  }
+  return {
+    retryScheduleMs: parseDurationList(env.OPENRAMP_WEBHOOK_RETRY_SCHEDULE?.trim() || DEFAULT_WEBHOOK_RETRY_SCHEDULE, 'OPENRAMP_WEBHOOK_RETRY_SCHEDULE', { itemsMax: 30, itemMaxMs: 7 * 86_400_000 }),
+    timeoutMs: int(env, 'OPENRAMP_WEBHOOK_TIMEOUT_MS', 30_000, 100, 120_000),
+    concurrencyMax,
+    perPartnerInFlightMax,
+    pollIntervalMs: int(env, 'OPENRAMP_WEBHOOK_POLL_INTERVAL_MS', 200, 5, 60_000),
+    fanoutBatchSizeMax: int(env, 'OPENRAMP_WEBHOOK_FANOUT_BATCH_SIZE_MAX', 500, 1, 10_000),
+    shutdownGraceMs: int(env, 'OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   };
 }
 
@@ -166,6 +254,20 @@ export const CONFIG_DOC: [name: string, dflt: string, meaning: string][] = [
   ['OPENRAMP_BODY_LIMIT_BYTES', '1048576', 'largest accepted request body'],
   ['OPENRAMP_TRUST_PROXY', 'false', 'take the client IP from X-Forwarded-For (for the IP whitelist)'],
   ['OPENRAMP_SANDBOX_KYC_DELAY_MS', '3000', 'sandbox KYC decision delay (0 = decide at creation)'],
+  ['OPENRAMP_WEBHOOK_RETRY_SCHEDULE', DEFAULT_WEBHOOK_RETRY_SCHEDULE, 'webhook attempt delays (first = before the first attempt); after the last attempt fails the delivery is `failed`'],
+  ['OPENRAMP_WEBHOOK_TIMEOUT_MS', '30000', 'webhook request timeout (connect to response excerpt)'],
+  ['OPENRAMP_WEBHOOK_CONCURRENCY_MAX', '64', 'webhook attempts in flight per worker process, all partners'],
+  ['OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX', '8', 'webhook attempts in flight for one partner (below the concurrency, so a dead endpoint cannot hold every slot)'],
+  ['OPENRAMP_WEBHOOK_POLL_INTERVAL_MS', '200', 'how often an idle webhook worker looks for new events and due retries'],
+  ['OPENRAMP_WEBHOOK_FANOUT_BATCH_SIZE_MAX', '500', 'events turned into deliveries per fan-out transaction'],
+  ['OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS', '10000', 'on shutdown, wait this long for in-flight webhook attempts, then release them to other workers'],
+  ['OPENRAMP_RPC_URL_ETH / _MATIC / _TRX', '(sandbox chain)', 'JSON-RPC endpoint per network (java-tron /jsonrpc for TRX); required in production'],
+  ['OPENRAMP_TOKEN_<NET>_<USDT|USDC>', 'mainnet contracts', 'allow-listed token contract per network'],
+  ['OPENRAMP_MIN_DEPOSIT_<NET> / OPENRAMP_DUST_<NET>', '10 ETH, 1 MATIC/TRX / 0.01', 'below the minimum deposits are held and aggregated; at or below dust ignored'],
+  ['OPENRAMP_CONFIRMATIONS_<NET> / OPENRAMP_FINALIZED_TAG_<NET>', '64/128/20 / true', 'crediting rule: finalized tag, else N confirmations'],
+  ['OPENRAMP_SCANNER_START_<NET>', 'head (sandbox chain: 0)', 'first block for a scanner without a cursor'],
+  ['OPENRAMP_SCANNER_POLL_INTERVAL_MS / _RANGE_BLOCKS_MAX', '1000 / 2000', 'scanner cadence and largest eth_getLogs range'],
+  ['OPENRAMP_SANDBOX_BLOCK_INTERVAL_MS / _FINALITY_DEPTH', '1000 / 3', 'sandbox chain block time and finality depth'],
   ['OPENRAMP_CONFIG_FILE', '', 'optional JSON file with any of these settings'],
   ['OPENRAMP_LOG_LEVEL', 'info', 'pino log level'],
 ];

@@ -177,7 +177,7 @@ describe('sandbox KYC with a delay', () => {
   });
 
   it('sandbox endpoints are refused in production mode', async () => {
-    const ctx = await createTestContext({ env: { OPENRAMP_MODE: 'production', DATABASE_URL: 'postgres://unused/x', OPENRAMP_MASTER_KEY: 'a'.repeat(64), OPENRAMP_OPERATOR_TOKEN: 'o'.repeat(32), OPENRAMP_XPUB_EVM: 'x', OPENRAMP_XPUB_TRON: 'y' } });
+    const ctx = await createTestContext({ env: { OPENRAMP_MODE: 'production', DATABASE_URL: 'postgres://unused/x', OPENRAMP_MASTER_KEY: 'a'.repeat(64), OPENRAMP_OPERATOR_TOKEN: 'o'.repeat(32), OPENRAMP_XPUB_EVM: 'x', OPENRAMP_XPUB_TRON: 'y', OPENRAMP_RPC_URL_ETH: 'http://127.0.0.1:9/eth', OPENRAMP_RPC_URL_MATIC: 'http://127.0.0.1:9/matic', OPENRAMP_RPC_URL_TRX: 'http://127.0.0.1:9/jsonrpc' } });
     try {
       const { customerId } = await onboard(ctx);
       const r = await call(ctx, { method: 'POST', url: '/sandbox/customer/decide', body: { customerId, decision: 'APPROVE' } });

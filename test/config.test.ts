@@ -12,6 +12,9 @@ const prodBase = {
   OPENRAMP_OPERATOR_TOKEN: 'x'.repeat(32),
   OPENRAMP_XPUB_EVM: 'xpub-evm',
   OPENRAMP_XPUB_TRON: 'xpub-tron',
+  OPENRAMP_RPC_URL_ETH: 'http://eth.example',
+  OPENRAMP_RPC_URL_MATIC: 'http://matic.example',
+  OPENRAMP_RPC_URL_TRX: 'http://trx.example/jsonrpc',
 };
 
 function settingOf(fn: () => unknown): string {
@@ -36,7 +39,7 @@ describe('configuration', () => {
   });
 
   it('production refuses to start without each required setting, naming it', () => {
-    for (const name of ['DATABASE_URL', 'OPENRAMP_MASTER_KEY', 'OPENRAMP_OPERATOR_TOKEN', 'OPENRAMP_XPUB_EVM', 'OPENRAMP_XPUB_TRON']) {
+    for (const name of ['DATABASE_URL', 'OPENRAMP_MASTER_KEY', 'OPENRAMP_OPERATOR_TOKEN', 'OPENRAMP_XPUB_EVM', 'OPENRAMP_XPUB_TRON', 'OPENRAMP_RPC_URL_ETH', 'OPENRAMP_RPC_URL_MATIC', 'OPENRAMP_RPC_URL_TRX']) {
       const env: Record<string, string> = { ...prodBase };
       delete env[name];
       assert.equal(settingOf(() => loadConfig(env)), name);

@@ -24,6 +24,9 @@ interface Fixtures {
   flows: { eth: string; matic: string; trx: string; disabled: string; toDelete: string };
   second: { customerId: string; bankAccountId: string; trxAddressId: string }; // for the create cases
   other: Creds; // a second partner
+  deposits: { received: string; confirmed: string; trx: string; actionRequired: string };
+  ethAddress: string;
+  tradeId: string;
 }
 
 interface Case {
@@ -162,6 +165,27 @@ const CASES: Case[] = [
   ok('GET', '/autoramp-flow/trade-preview', 'USDC → SGD', { query: () => 'fromCurrency=USDC&toCurrency=SGD&amount=0.000001' }),
   fail('GET', '/autoramp-flow/trade-preview', 'negative amount', 'INVALID_PARAMETERS', { query: () => 'fromCurrency=USDT&toCurrency=EUR&amount=-1' }),
   fail('GET', '/autoramp-flow/trade-preview', 'onramp direction', 'INVALID_PARAMETERS', { query: () => 'fromCurrency=EUR&toCurrency=USDT&amount=1' }),
+
+  // Deposits
+  ok('GET', '/deposit/detail', 'RECEIVED', { query: (f) => `id=${f.deposits.received}`, extra: (j) => assert.equal(j.data.status, 'RECEIVED') }),
+  ok('GET', '/deposit/detail', 'CONFIRMED', { query: (f) => `id=${f.deposits.confirmed}`, extra: (j) => assert.equal(j.data.status, 'CONFIRMED') }),
+  ok('GET', '/deposit/detail', 'TRX', { query: (f) => `id=${f.deposits.trx}` }),
+  ok('GET', '/deposit/detail', 'ACTION_REQUIRED', { query: (f) => `id=${f.deposits.actionRequired}&status=ACTION_REQUIRED`, extra: (j) => assert.equal(j.data.status, 'ACTION_REQUIRED') }),
+  fail('GET', '/deposit/detail', 'unknown id', 'FAILED', { query: () => 'id=dep_doesnotexist' }),
+  fail('GET', '/deposit/detail', 'status filter does not match', 'FAILED', { query: (f) => `id=${f.deposits.confirmed}&status=REJECTED` }),
+  fail('GET', '/deposit/detail', "another partner's id", 'FAILED', { query: (f) => `id=${f.deposits.confirmed}`, as: 'other' }),
+  ok('GET', '/deposit/list', 'all', { query: () => 'pageSize=100', nonEmptyList: true }),
+  ok('GET', '/deposit/list', 'filtered', { query: (f) => `customerId=${f.customerId}&currency=USDT&status=CONFIRMED`, nonEmptyList: true }),
+  fail('GET', '/deposit/list', 'unknown status', 'INVALID_PARAMETERS', { query: () => 'status=NOPE' }),
+  ok('POST', '/deposit/mock', 'USDT on ETH', { body: (f) => ({ currency: 'USDT', amount: '10', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: f.ethAddress, network: 'ETH' }) }),
+  fail('POST', '/deposit/mock', 'fiat', 'INVALID_PARAMETERS', { body: (f) => ({ currency: 'EUR', amount: '10', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: f.ethAddress, network: 'ETH' }) }),
+  ok('GET', '/trade/detail', 'settled trade', { query: (f) => `id=${f.tradeId}`, extra: (j) => assert.equal(j.data.status, 'SETTLED') }),
+  fail('GET', '/trade/detail', 'unknown id', 'FAILED', { query: () => 'id=trd_doesnotexist' }),
+  fail('GET', '/trade/detail', "another partner's id", 'FAILED', { query: (f) => `id=${f.tradeId}`, as: 'other' }),
+  ok('GET', '/trade/list', 'all', { nonEmptyList: true }),
+  ok('GET', '/trade/list', 'settled', { query: () => 'status=SETTLED&pageNum=1&pageSize=5', nonEmptyList: true }),
+  fail('GET', '/trade/list', 'unknown status', 'INVALID_PARAMETERS', { query: () => 'status=DONE' }),
+  fail('POST', '/deposit/mock', 'not our address', 'FAILED', { body: () => ({ currency: 'USDT', amount: '10', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: '0x2222222222222222222222222222222222222222', network: 'ETH' }) }),
 ];
 
 /** Implemented routes without a contract error case, and why. */
@@ -220,6 +244,25 @@ describe('API responses conform to the contract (SPEC §1.4)', () => {
     const secondBank = await must({ method: 'POST', route: '/bank-account/add', body: { customerId: second.customerId, ...BANKS.EUR, accountName: 'Sam Second' } });
     const secondTrx = await must({ method: 'POST', route: '/deposit-address/create', body: { customerId: second.customerId, currency: 'USDT', network: 'TRX' } });
     const other = await ctx.openramp.services.partners.create('Other Partner');
+
+    // Deposits in several states: mock transfers on the sandbox chain, mined and scanned.
+    const services = ctx.openramp.services;
+    const mock = async (network: string, currency: string, to: string, amount: string) =>
+      (await must({ method: 'POST', route: '/deposit/mock', body: { currency, amount, senderName: 'Sender', senderAccountNo: 'wallet', receiverAccountNo: to, network } })).data.txid as string;
+    const scan = async (seconds: number) => {
+      services.sandboxClock!.advance(seconds * 1000);
+      await services.sandboxChain!.produceBlocks();
+      for (const n of ['ETH', 'MATIC', 'TRX'] as const) await services.scanners[n].tick();
+    };
+    const txConfirmed = await mock('ETH', 'USDT', eth.depositAddress, '125.5');
+    const txTrx = await mock('TRX', 'USDT', trx.depositAddress, '60');
+    const txAction = await mock('ETH', 'USDC', eth.depositAddress, '30'); // the USDC/ETH flow is disabled
+    await scan(30);
+    const txReceived = await mock('ETH', 'USDT', eth.depositAddress, '7.25');
+    await scan(1);
+    await services.jobs.runDue(); // trade.create
+    await services.jobs.runDue(); // trade.settle
+    const depositIdOf = async (txid: string) => (await services.db.selectFrom('deposits').select('id').where('tx_hash', 'in', [txid, `0x${txid}`]).executeTakeFirstOrThrow()).id;
     f = {
       customerId,
       email,
@@ -231,6 +274,9 @@ describe('API responses conform to the contract (SPEC §1.4)', () => {
       flows: { eth: eth.id, matic: matic.id, trx: trx.id, disabled: disabled.id, toDelete: toDelete.id },
       second: { customerId: second.customerId, bankAccountId: secondBank.bankAccountId, trxAddressId: secondTrx.data.id },
       other,
+      ethAddress: eth.depositAddress,
+      tradeId: (await services.db.selectFrom('trades').select('id').executeTakeFirstOrThrow()).id,
+      deposits: { confirmed: await depositIdOf(txConfirmed), trx: await depositIdOf(txTrx), actionRequired: await depositIdOf(txAction), received: await depositIdOf(txReceived) },
     };
   });
   after(() => ctx?.close());

@@ -18,6 +18,9 @@ import { flowRoutes } from './routes/flows.ts';
 import { commonRoutes } from './routes/common.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { operatorRoutes } from './routes/operator.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { depositRoutes } from './routes/deposits.ts';
+import { tradeRoutes } from './routes/trades.ts';
 
 export interface ApiDeps {
   services: Services;
@@ -205,8 +208,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(bankAccountRoutes, routeDeps);
   await app.register(depositAddressRoutes, routeDeps);
   await app.register(flowRoutes, routeDeps);
+  await app.register(depositRoutes, routeDeps);
+  await app.register(tradeRoutes, routeDeps);
   await app.register(sandboxRoutes, routeDeps);
   await app.register(operatorRoutes, routeDeps);
+  await app.register(webhookRoutes, routeDeps);
   return app;
 }
 

@@ -168,6 +168,12 @@ export interface DB {
   sandbox_blocks: SandboxBlocksTable;
   sandbox_logs: SandboxLogsTable;
   sandbox_pending: SandboxPendingTable;
+  trades: TradesTable;
+  ledger_journals: LedgerJournalsTable;
+  ledger_entries: LedgerEntriesTable;
+  webhook_cursors: WebhookCursorsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export interface ScannerCursorsTable {
@@ -211,6 +217,7 @@ export interface DepositsTable {
   hold_reason: string | null;
   aggregate_id: string | null;
   refund_tx_hash: string | null;
+  trade_id: ColumnType<string | null, string | null | undefined, string | null>;
   version: number;
   detected_at: Timestamp;
   final_at: Timestamp | null;
@@ -246,5 +253,90 @@ export interface SandboxPendingTable {
   from_address: string;
   to_address: string;
   value: string;
+  created_at: Timestamp;
+}
+
+export interface WebhookCursorsTable {
+  name: string;
+  last_seq: string;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  partner_id: string;
+  event_id: string;
+  event_seq: string;
+  /** 'auto' from the fan-out (one per partner and event), 'manual' from a redelivery. */
+  kind: 'auto' | 'manual';
+  status: 'pending' | 'succeeded' | 'failed';
+  attempt_count: number;
+  /** Set while pending, null once final. */
+  next_attempt_at: Timestamp | null;
+  /** Set only while an attempt is in flight (the claim's lease). */
+  locked_until: Timestamp | null;
+  claim_token: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  delivery_id: string;
+  attempt_number: number;
+  request_url: string;
+  response_status: number | null;
+  latency_ms: number;
+  error: string | null;
+  response_excerpt: string | null;
+  created_at: Timestamp;
+}
+
+export interface TradesTable {
+  id: string;
+  partner_id: string;
+  customer_id: string;
+  flow_id: string;
+  bank_account_id: string;
+  deposit_key: string;
+  deposit_ids: Json<string[]>;
+  from_currency: string;
+  from_amount: string;
+  to_currency: string;
+  gross_amount: string;
+  spread_fee: string;
+  fixed_fee: string;
+  to_amount: string;
+  remainder_num: string;
+  remainder_den: string;
+  rate: string;
+  rate_source: string;
+  rate_time: Timestamp;
+  status: 'CREATED' | 'SETTLED' | 'CANCELED';
+  cancel_reason: string | null;
+  version: number;
+  created_at: Timestamp;
+  settled_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface LedgerJournalsTable {
+  id: string;
+  kind: string;
+  ref_id: string;
+  memo: string;
+  created_at: Timestamp;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<string>;
+  journal_id: string;
+  account: string;
+  asset: string;
+  /** Signed minor units (debit positive), numeric(78,0) as a string. */
+  amount: string;
   created_at: Timestamp;
 }

@@ -13,6 +13,8 @@ export const ID_PREFIX = {
   payout: 'pay',
   event: 'evt',
   webhookDelivery: 'whd',
+  aggregate: 'agg',
+  journal: 'jnl',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -54,6 +54,12 @@ export interface Partners {
   /** Webhook signing secrets, newest first (two during a rotation overlap). */
   webhookSecrets(partnerId: string): Promise<string[]>;
   rotateWebhookSecret(partnerId: string): Promise<string>;
+  /**
+   * The key that signs webhooks with the contract's HMAC headers: the oldest ACTIVE API key (it
+   * stays the same while a newer key is added, so receivers are not surprised mid-rotation).
+   * Null when the partner has no active key.
+   */
+  webhookSigningKey(partnerId: string): Promise<{ apiKey: string; apiSecret: string } | null>;
 }
 
 export function newWebhookSecret(): string {
@@ -191,6 +197,11 @@ export function createPartners(deps: { db: Kysely<DB>; box: SecretBox; ids: IdGe
       const secret = newWebhookSecret();
       await db.updateTable('partners').set({ webhook_secret_enc: box.seal(secret), webhook_secret_prev_enc: p.webhook_secret_enc, updated_at: clock.now() }).where('id', '=', partnerId).execute();
       return secret;
+    },
+
+    async webhookSigningKey(partnerId) {
+      const row = await db.selectFrom('api_keys').select(['api_key', 'secret_enc']).where('partner_id', '=', partnerId).where('status', '=', 'ACTIVE').orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+      return row ? { apiKey: row.api_key, apiSecret: box.open(row.secret_enc) } : null;
     },
   };
 }

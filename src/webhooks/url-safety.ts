@@ -41,3 +41,27 @@ export async function checkCallbackUrl(raw: string, opts: { allowPrivate: boolea
   if (addresses.length === 0 || bad) return `callbackUrl: host "${host}" resolves to a non-public address${bad ? ` (${bad})` : ''}`;
   return null;
 }
+
+/** How long a delivery-time DNS answer is reused (the check runs before every attempt). */
+export const DELIVERY_DNS_CACHE_TTL_MS = 5_000;
+const DELIVERY_DNS_CACHE_ENTRIES_MAX = 10_000;
+
+/**
+ * DNS resolution for the delivery-time check, cached briefly so a busy sender does not queue a
+ * lookup per attempt on libuv's small thread pool. The residual window (the HTTP client resolves
+ * the name again itself) is a few seconds at most.
+ */
+export function createCachingResolver(resolve?: (host: string) => Promise<string[]>, ttlMs = DELIVERY_DNS_CACHE_TTL_MS): (host: string) => Promise<string[]> {
+  const inner = resolve ?? (async (h: string) => (await lookup(h, { all: true })).map((a) => a.address));
+  const cache = new Map<string, { expiresMs: number; addresses: Promise<string[]> }>();
+  return (host) => {
+    const nowMs = performance.now();
+    const hit = cache.get(host);
+    if (hit && hit.expiresMs > nowMs) return hit.addresses;
+    if (cache.size >= DELIVERY_DNS_CACHE_ENTRIES_MAX) cache.clear();
+    const addresses = inner(host);
+    cache.set(host, { expiresMs: nowMs + ttlMs, addresses });
+    addresses.catch(() => cache.delete(host));
+    return addresses;
+  };
+}

@@ -51,7 +51,8 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-export async function createTestContext(opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestContext> {
+/** `clock` drives business time and, unless `authClock` is given, request-signature time too. */
+export async function createTestContext(opts: { env?: Record<string, string>; clock?: Clock; authClock?: Clock } = {}): Promise<TestContext> {
   const config = loadConfig({ OPENRAMP_MODE: 'sandbox', OPENRAMP_SANDBOX_KYC_DELAY_MS: '0', OPENRAMP_LOG_LEVEL: 'silent', OPENRAMP_DATA_DIR: '/nonexistent', ...opts.env });
   const database = await openTestDatabase();
   const operatorToken = `opt_${randomBytes(24).toString('base64url')}`;
@@ -61,6 +62,7 @@ export async function createTestContext(opts: { env?: Record<string, string>; cl
     secrets: { masterKey: randomBytes(32), operatorToken, xpubs: { ...SANDBOX_XPUBS } },
     logger: createLogger({ level: config.logLevel }),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.authClock ?? opts.clock ? { authClock: opts.authClock ?? opts.clock } : {}),
   });
   const partner = await openramp.services.partners.create('Test Partner');
   return {

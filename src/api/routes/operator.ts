@@ -16,6 +16,9 @@ const KeyParams = Type.Object({ partnerId: Id('Partner id'), keyId: Id('API key 
 const DecideBody = Type.Object({ decision: Enum(['APPROVE', 'REJECT'] as const), remark: Type.Optional(Str({ max: 500 })) });
 const CustomerParams = Type.Object({ customerId: Id('Customer id') });
 
+const DepositParams = Type.Object({ depositId: Id('Deposit id') });
+const RefundBody = Type.Object({ refundTxHash: Str({ max: 100, description: 'Hash of the on-chain refund transaction' }) });
+
 export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
   const config = { auth: 'operator' as const };
   const tags = ['Operator'];
@@ -36,6 +39,14 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
   });
   app.post<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/webhook-secret/rotate', { config, schema: { tags, summary: 'Rotate the whsec_ secret (old one keeps signing during the overlap)', params: PartnerParams } }, async (req) =>
     ok({ webhookSecret: await services.partners.rotateWebhookSecret(req.params.partnerId) }),
+  );
+  app.post<{ Params: Static<typeof DepositParams>; Body: Static<typeof RefundBody> }>(
+    '/ops/deposits/:depositId/refund',
+    { config, schema: { tags, summary: 'Record the refund of an ACTION_REQUIRED deposit (→ REJECTED/REFUNDED)', params: DepositParams, body: RefundBody } },
+    async (req) => {
+      const row = await services.deposits.recordRefund(req.params.depositId, req.body.refundTxHash);
+      return ok(await services.deposits.detail(row));
+    },
   );
   app.post<{ Params: Static<typeof CustomerParams>; Body: Static<typeof DecideBody> }>('/ops/customers/:customerId/kyc-decision', { config, schema: { tags, summary: 'Record a manual KYC decision', params: CustomerParams, body: DecideBody } }, async (req) => {
     const changed = await services.customers.decide(req.params.customerId, req.body.decision, req.body.remark ?? `operator decision: ${req.body.decision}`);

@@ -1,9 +1,13 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.ts';
 import * as m0002 from './0002_deposits.ts';
+import * as m0003 from './0003_webhooks.ts';
+import * as m0004 from './0004_trades_ledger.ts';
 
 /** Numbered migrations, applied in key order. Append; never edit a landed migration. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_deposits': m0002,
+  '0003_webhooks': m0003,
+  '0004_trades_ledger': m0004,
 };

@@ -1,0 +1,28 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { RouteDeps } from '../app.ts';
+import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
+import { Enum, Id, PageQuery, responses } from '../schemas.ts';
+import { tradeListItem } from '../../trades/trades.ts';
+import { notFound } from '../../lib/errors.ts';
+
+const STATUSES = ['CREATED', 'SETTLED', 'CANCELED'] as const;
+const DetailQuery = Type.Object({ id: Id('Trade id'), status: Type.Optional(Enum(STATUSES)) });
+const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Enum(STATUSES)) });
+
+export const tradeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+  app.get<{ Querystring: Static<typeof DetailQuery> }>(
+    '/trade/detail',
+    { schema: { tags: ['Trade'], summary: 'Trade detail: amounts, rate (source, time) and itemised fees', querystring: DetailQuery, response: responses() } },
+    async (req) => {
+      const row = await services.trades.get(partnerId(req), req.query.id);
+      if (req.query.status && row.status !== req.query.status) throw notFound(`trade with status ${req.query.status}`, req.query.id);
+      return ok(await services.trades.detail(row));
+    },
+  );
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/trade/list',
+    { schema: { tags: ['Trade'], summary: 'List trades (paginated)', querystring: ListQuery, response: responses() } },
+    async (req) => pageOf(await services.trades.list(partnerId(req), pageFrom(req.query), req.query.status ? { status: req.query.status } : {}), tradeListItem),
+  );
+};
