@@ -36,7 +36,8 @@ import { createScanner, createScannerMetrics, type Scanner } from './chains/scan
 import { createAdvisoryLease } from './chains/lease.ts';
 import { createDeposits, TRADE_CREATE_JOB, type Deposits } from './deposits/deposits.ts';
 import { createLedger, type Ledger } from './ledger/ledger.ts';
-import { createTrades, TRADE_SETTLE_JOB, type Trades } from './trades/trades.ts';
+import { createTrades, PAYOUT_CREATE_JOB, TRADE_SETTLE_JOB, type Trades } from './trades/trades.ts';
+import { createPayouts, SANDBOX_DEBTORS, type Payouts } from './payouts/payouts.ts';
 
 /**
  * The composition root: every subsystem is built here by its factory from explicit
@@ -67,6 +68,7 @@ export interface Services {
   ledger: Ledger;
   deposits: Deposits;
   trades: Trades;
+  payouts: Payouts;
   chainClients: Record<Network, ChainClient>;
   scanners: Record<Network, Scanner>;
   /** The in-database chain serving networks without an RPC URL (sandbox mode), else null. */
@@ -146,6 +148,22 @@ export async function createOpenRamp(opts: {
   jobs.register(TRADE_SETTLE_JOB, async (p) => {
     await trades.settle(String(p.tradeId));
   });
+  const payouts = createPayouts({
+    db,
+    ids,
+    clock,
+    outbox,
+    ledger,
+    logger: logger.child({ component: 'payouts' }),
+    outboxDir: config.payouts.outboxDir,
+    debtors: SANDBOX_DEBTORS,
+    batchLeadMs: config.payouts.batchLeadMs,
+    batchImmediately: config.payouts.batchImmediately,
+    batchSizeMax: 500,
+  });
+  jobs.register(PAYOUT_CREATE_JOB, async (p) => {
+    await payouts.createForTrade(String(p.tradeId));
+  });
   const sandboxNetworks = NETWORKS.filter((n) => !config.chains.rpcUrls[n]);
   const sandboxChain =
     config.mode === 'sandbox' && sandboxNetworks.length > 0
@@ -194,7 +212,7 @@ export async function createOpenRamp(opts: {
   });
   const webhooks = createWebhooks({ db, ids, clock, horizon: eventHorizon, notify: () => webhookDispatcher.notify() });
 
-  const services: Services = { webhooks, webhookDispatcher, db, clock, outbox, jobs, partners, nonces, customers, bankAccounts, depositAddresses, flows, rates, fees, balances, registry, ledger, deposits, trades, chainClients, scanners, sandboxChain, sandboxNetworks: sandboxChain ? sandboxNetworks : [], sandboxClock };
+  const services: Services = { webhooks, webhookDispatcher, db, clock, outbox, jobs, partners, nonces, customers, bankAccounts, depositAddresses, flows, rates, fees, balances, registry, ledger, deposits, trades, payouts, chainClients, scanners, sandboxChain, sandboxNetworks: sandboxChain ? sandboxNetworks : [], sandboxClock };
 
   const api = await buildApi({
     services,
@@ -217,6 +235,8 @@ export async function createOpenRamp(opts: {
   });
 
   let housekeeping: NodeJS.Timeout | null = null;
+  let payoutTimer: NodeJS.Timeout | null = null;
+  let payoutRound: Promise<void> | null = null;
   return {
     config,
     services,
@@ -228,6 +248,19 @@ export async function createOpenRamp(opts: {
       webhookDispatcher.start();
       sandboxChain?.start();
       for (const scanner of Object.values(scanners)) scanner.start();
+      // Payout batching and (sandbox) the bank: bounded rounds on a timer.
+      payoutTimer = setInterval(() => {
+        if (payoutRound) return;
+        payoutRound = (async () => {
+          await payouts.runBatcher();
+          if (sandboxChain || config.mode === 'sandbox') await payouts.runSandboxBank({ settleImmediately: config.payouts.sandboxSettleImmediately });
+        })()
+          .catch((err) => logger.error({ err }, 'payout round failed'))
+          .finally(() => {
+            payoutRound = null;
+          });
+      }, config.payouts.runIntervalMs);
+      payoutTimer.unref();
       housekeeping = setInterval(() => {
         nonces.purgeExpired().catch((err) => logger.warn({ err }, 'nonce purge failed'));
       }, 60_000);
@@ -235,6 +268,8 @@ export async function createOpenRamp(opts: {
     },
     async close() {
       if (housekeeping) clearInterval(housekeeping);
+      if (payoutTimer) clearInterval(payoutTimer);
+      await payoutRound;
       for (const scanner of Object.values(scanners)) await scanner.stop();
       await sandboxChain?.stop();
       await webhookDispatcher.stop();

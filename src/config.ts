@@ -32,6 +32,17 @@ export interface Config {
   jobs: { pollIntervalMs: number; batchSizeMax: number; leaseMs: number };
   webhooks: WebhookConfig;
   logLevel: string;
+  payouts: {
+    /** Folder the bank connection reads payment files from (<dir>/<rail>/<file>). */
+    outboxDir: string;
+    /** Batches close this long before a rail's cut-off. */
+    batchLeadMs: number;
+    /** Send every batch at once instead of at the window's close (sandbox default). */
+    batchImmediately: boolean;
+    /** Sandbox bank: settle as soon as a file is read instead of on the expected date. */
+    sandboxSettleImmediately: boolean;
+    runIntervalMs: number;
+  };
   chains: {
     /** JSON-RPC endpoint per network; a network without one runs on the sandbox chain (sandbox mode only). */
     rpcUrls: Partial<Record<Network, string>>;
@@ -209,6 +220,13 @@ export function loadConfig(processEnv: Env = process.env): Config {
     },
     webhooks: webhookConfig(env),
     logLevel: env.OPENRAMP_LOG_LEVEL?.trim() || 'info',
+    payouts: {
+      outboxDir: path.resolve(env.OPENRAMP_PAYOUT_OUTBOX_DIR?.trim() || path.join(env.OPENRAMP_DATA_DIR?.trim() || './.openramp', 'outbox')),
+      batchLeadMs: int(env, 'OPENRAMP_PAYOUT_BATCH_LEAD_MS', 600_000, 0, 86_400_000),
+      batchImmediately: bool(env, 'OPENRAMP_PAYOUT_BATCH_IMMEDIATELY', mode === 'sandbox'),
+      sandboxSettleImmediately: bool(env, 'OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY', true),
+      runIntervalMs: int(env, 'OPENRAMP_PAYOUT_RUN_INTERVAL_MS', 1000, 50, 600_000),
+    },
     chains: {
       rpcUrls,
       registry: createRegistry(env),
@@ -268,6 +286,9 @@ export const CONFIG_DOC: [name: string, dflt: string, meaning: string][] = [
   ['OPENRAMP_SCANNER_START_<NET>', 'head (sandbox chain: 0)', 'first block for a scanner without a cursor'],
   ['OPENRAMP_SCANNER_POLL_INTERVAL_MS / _RANGE_BLOCKS_MAX', '1000 / 2000', 'scanner cadence and largest eth_getLogs range'],
   ['OPENRAMP_SANDBOX_BLOCK_INTERVAL_MS / _FINALITY_DEPTH', '1000 / 3', 'sandbox chain block time and finality depth'],
+  ['OPENRAMP_PAYOUT_OUTBOX_DIR', '<data dir>/outbox', 'where payment files are written for the bank connection (<dir>/<rail>/<file>)'],
+  ['OPENRAMP_PAYOUT_BATCH_IMMEDIATELY', 'true in sandbox', 'send each batch at once instead of at its cut-off window (minus OPENRAMP_PAYOUT_BATCH_LEAD_MS, default 600000)'],
+  ['OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY', 'true', 'sandbox bank settles as soon as it reads a file; false = on the expected arrival date (move time with /sandbox/time/advance)'],
   ['OPENRAMP_CONFIG_FILE', '', 'optional JSON file with any of these settings'],
   ['OPENRAMP_LOG_LEVEL', 'info', 'pino log level'],
 ];

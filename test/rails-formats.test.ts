@@ -1,6 +1,6 @@
 /**
  * Payment-file generators (SPEC §8): every file is read back by the independent parsers in
- * helpers/rail-parsers.ts (record lengths, sequence, control and hash totals) and compared with
+ * src/rails/formats/parsers.ts (record lengths, sequence, control and hash totals) and compared with
  * the input in bigint minor units; pain.001 files are validated against the EPC XSD with xmllint
  * (apt-get install libxml2-utils).
  */
@@ -26,7 +26,7 @@ import {
   type PaymentInstruction,
   type PayoutCurrency,
 } from '../src/rails/formats/index.ts';
-import { parseAba, parseCpa005, parseNacha, parsePain001, parseXml } from './helpers/rail-parsers.ts';
+import { parseAba, parseCpa005, parseNacha, parsePain001, parseXml } from '../src/rails/formats/parsers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EPC_XSD =

@@ -21,6 +21,7 @@ import { operatorRoutes } from './routes/operator.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { depositRoutes } from './routes/deposits.ts';
 import { tradeRoutes } from './routes/trades.ts';
+import { payoutRoutes } from './routes/payouts.ts';
 
 export interface ApiDeps {
   services: Services;
@@ -210,6 +211,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(flowRoutes, routeDeps);
   await app.register(depositRoutes, routeDeps);
   await app.register(tradeRoutes, routeDeps);
+  await app.register(payoutRoutes, routeDeps);
   await app.register(sandboxRoutes, routeDeps);
   await app.register(operatorRoutes, routeDeps);
   await app.register(webhookRoutes, routeDeps);

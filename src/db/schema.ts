@@ -171,6 +171,8 @@ export interface DB {
   trades: TradesTable;
   ledger_journals: LedgerJournalsTable;
   ledger_entries: LedgerEntriesTable;
+  payouts: PayoutsTable;
+  payout_batches: PayoutBatchesTable;
   webhook_cursors: WebhookCursorsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
@@ -339,4 +341,48 @@ export interface LedgerEntriesTable {
   /** Signed minor units (debit positive), numeric(78,0) as a string. */
   amount: string;
   created_at: Timestamp;
+}
+
+export interface PayoutBatchesTable {
+  id: string;
+  rail: string;
+  currency: string;
+  execution_date: string;
+  file_format: string;
+  file_name: string;
+  file_content: string;
+  control_sum: string;
+  payout_count: number;
+  file_sequence: number;
+  status: 'SUBMITTED' | 'ACKNOWLEDGED';
+  created_at: Timestamp;
+  acknowledged_at: Timestamp | null;
+}
+
+export interface PayoutsTable {
+  id: string;
+  partner_id: string;
+  customer_id: string;
+  trade_id: string;
+  bank_account_id: string;
+  attempt: number;
+  previous_payout_id: string | null;
+  currency: string;
+  amount: string;
+  rail: string;
+  status: 'PENDING' | 'SUBMITTED' | 'SETTLED' | 'RETURNED';
+  wait_reason: string | null;
+  execution_date: string;
+  expected_arrival_date: string;
+  cutoff_at: Timestamp | null;
+  batch_id: string | null;
+  bank_reference: string | null;
+  return_code: string | null;
+  return_reason: string | null;
+  version: number;
+  created_at: Timestamp;
+  submitted_at: Timestamp | null;
+  settled_at: Timestamp | null;
+  returned_at: Timestamp | null;
+  updated_at: Timestamp;
 }

@@ -144,10 +144,8 @@ export function createLedger(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
   };
 }
 
-/** Settled payouts per currency; zero until the payout stage exists in this database. */
+/** Settled payouts per currency (a payout returned after settling is owed again, so it is not counted). */
 async function paidOutByCurrency(db: Kysely<DB>): Promise<Map<string, bigint>> {
-  const exists = await sql<{ t: string | null }>`select to_regclass('payouts')::text as t`.execute(db);
-  if (!exists.rows[0]?.t) return new Map();
   const rows = await sql<{ currency: string; total: string }>`select currency, sum(amount)::text as total from payouts where status = 'SETTLED' group by currency`.execute(db);
   return new Map(rows.rows.map((r) => [r.currency, BigInt(r.total)]));
 }

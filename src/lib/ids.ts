@@ -15,6 +15,8 @@ export const ID_PREFIX = {
   webhookDelivery: 'whd',
   aggregate: 'agg',
   journal: 'jnl',
+  payoutBatch: 'bat',
+  treasuryFunding: 'tfd',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

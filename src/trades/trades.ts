@@ -85,6 +85,7 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
       },
       roundingRemainder: formatDecimal(remainderAtFineScale(t), ROUNDING_SCALE),
       cancelReason: t.cancel_reason,
+      payouts: (await q.selectFrom('payouts').select(['id', 'status', 'attempt']).where('trade_id', '=', t.id).orderBy('attempt').execute()).map((p) => ({ id: p.id, status: p.status, attempt: p.attempt })),
       settledAt: t.settled_at ? t.settled_at.toISOString() : null,
       updateTime: t.updated_at.toISOString(),
     };

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -48,12 +50,15 @@ export interface TestContext {
   partner: PartnerCredentials;
   database: DatabaseHandle;
   operatorToken: string;
+  /** Temporary folder payment files are written to. */
+  outboxDir: string;
   close(): Promise<void>;
 }
 
 /** `clock` drives business time and, unless `authClock` is given, request-signature time too. */
 export async function createTestContext(opts: { env?: Record<string, string>; clock?: Clock; authClock?: Clock } = {}): Promise<TestContext> {
-  const config = loadConfig({ OPENRAMP_MODE: 'sandbox', OPENRAMP_SANDBOX_KYC_DELAY_MS: '0', OPENRAMP_LOG_LEVEL: 'silent', OPENRAMP_DATA_DIR: '/nonexistent', ...opts.env });
+  const outboxDir = mkdtempSync(path.join(tmpdir(), 'openramp-outbox-'));
+  const config = loadConfig({ OPENRAMP_MODE: 'sandbox', OPENRAMP_SANDBOX_KYC_DELAY_MS: '0', OPENRAMP_LOG_LEVEL: 'silent', OPENRAMP_DATA_DIR: '/nonexistent', OPENRAMP_PAYOUT_OUTBOX_DIR: outboxDir, ...opts.env });
   const database = await openTestDatabase();
   const operatorToken = `opt_${randomBytes(24).toString('base64url')}`;
   const openramp = await createOpenRamp({
@@ -71,9 +76,11 @@ export async function createTestContext(opts: { env?: Record<string, string>; cl
     partner,
     database,
     operatorToken,
+    outboxDir,
     async close() {
       await openramp.close();
       await database.close();
+      rmSync(outboxDir, { recursive: true, force: true });
     },
   };
 }

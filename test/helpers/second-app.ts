@@ -32,8 +32,8 @@ export async function createTwoAppsOnOneDatabase(opts: { env?: Record<string, st
     throw new Error('close the pair with the close() returned by createTwoAppsOnOneDatabase');
   };
   return {
-    a: { openramp: appA, config, partner, database, operatorToken, close: noClose },
-    b: { openramp: appB, config, partner, database, operatorToken, close: noClose },
+    a: { openramp: appA, config, partner, database, operatorToken, outboxDir: config.payouts.outboxDir, close: noClose },
+    b: { openramp: appB, config, partner, database, operatorToken, outboxDir: config.payouts.outboxDir, close: noClose },
     async close() {
       await appA.close();
       await appB.close();

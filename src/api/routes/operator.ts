@@ -4,7 +4,8 @@ import type { RouteDeps } from '../app.ts';
 import { ok } from '../http.ts';
 import { Enum, Id, Str } from '../schemas.ts';
 import { customerDetail } from '../../customers/customers.ts';
-import { preconditionFailed } from '../../lib/errors.ts';
+import { AppError, notFound, preconditionFailed } from '../../lib/errors.ts';
+import { FIAT_ASSETS, parseAmount } from '../../lib/money.ts';
 
 /**
  * Operator API (bearer token). The CLI uses it to act on a running server — PGlite is
@@ -17,6 +18,8 @@ const DecideBody = Type.Object({ decision: Enum(['APPROVE', 'REJECT'] as const),
 const CustomerParams = Type.Object({ customerId: Id('Customer id') });
 
 const DepositParams = Type.Object({ depositId: Id('Deposit id') });
+const FundBody = Type.Object({ currency: Enum(FIAT_ASSETS), amount: Str({ max: 40, description: 'Decimal, e.g. "250000.00"' }), reference: Type.Optional(Str({ max: 64 })) });
+const BatchParams = Type.Object({ batchId: Id('Payout batch id') });
 const RefundBody = Type.Object({ refundTxHash: Str({ max: 100, description: 'Hash of the on-chain refund transaction' }) });
 
 export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
@@ -40,6 +43,31 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
   app.post<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/webhook-secret/rotate', { config, schema: { tags, summary: 'Rotate the whsec_ secret (old one keeps signing during the overlap)', params: PartnerParams } }, async (req) =>
     ok({ webhookSecret: await services.partners.rotateWebhookSecret(req.params.partnerId) }),
   );
+  app.get('/ops/treasury', { config, schema: { tags, summary: 'Treasury per currency: bank balance, in transit, available, payouts waiting for funds' } }, async () => ok(await services.payouts.treasury()));
+  app.post<{ Body: Static<typeof FundBody> }>('/ops/treasury/fund', { config, schema: { tags, summary: 'Record treasury funding (a journal); waiting payouts resume', body: FundBody } }, async (req) => {
+    const amount = parseAmount(req.body.currency, req.body.amount);
+    if (amount === null || amount === 0n) throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal with at most 2 decimals, got "${req.body.amount}"`);
+    const r = await services.payouts.fundTreasury(req.body.currency, amount, req.body.reference);
+    return ok({ journalId: r.journalId, currency: req.body.currency, treasury: (await services.payouts.treasury()).find((t) => t.currency === req.body.currency) });
+  });
+  app.get('/ops/reconcile', { config, schema: { tags, summary: 'Ledger reconciliation: journals balance, liabilities match deposits, trades and payouts' } }, async () => ok(await services.ledger.reconcile()));
+  app.get('/ops/payout-batches', { config, schema: { tags, summary: 'Payment files sent to the banks' } }, async () =>
+    ok(
+      await services.db
+        .selectFrom('payout_batches')
+        .select(['id', 'rail', 'currency', 'execution_date', 'file_name', 'file_format', 'control_sum', 'payout_count', 'status', 'created_at'])
+        .orderBy('created_at', 'desc')
+        .limit(200)
+        .execute(),
+    ),
+  );
+  app.get<{ Params: Static<typeof BatchParams> }>('/ops/payout-batches/:batchId/file', { config, schema: { tags, summary: 'Download a payment file', params: BatchParams } }, async (req, reply) => {
+    const b = await services.db.selectFrom('payout_batches').select(['file_name', 'file_content', 'file_format']).where('id', '=', req.params.batchId).executeTakeFirst();
+    if (!b) throw notFound('payout batch', req.params.batchId);
+    reply.header('content-type', b.file_format === 'pain001' ? 'application/xml' : 'text/plain; charset=us-ascii');
+    reply.header('content-disposition', `attachment; filename="${b.file_name}"`);
+    return b.file_content;
+  });
   app.post<{ Params: Static<typeof DepositParams>; Body: Static<typeof RefundBody> }>(
     '/ops/deposits/:depositId/refund',
     { config, schema: { tags, summary: 'Record the refund of an ACTION_REQUIRED deposit (→ REJECTED/REFUNDED)', params: DepositParams, body: RefundBody } },
