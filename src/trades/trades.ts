@@ -100,9 +100,11 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
       if (depositIds.length === 0) throw new AppError('INVALID_PARAMETERS', 'trade.create: no deposits');
       const depositKey = aggregateId ?? depositIds[0]!;
       return db.transaction().execute(async (tx) => {
-        const existing = await tx.selectFrom('trades').selectAll().where('deposit_key', '=', depositKey).executeTakeFirst();
-        if (existing) return existing; // created before a crash or a retry: nothing to do
+        // Lock the deposits first, then look for the trade: a concurrent run that got here first
+        // has committed by the time the locks are ours, so it is seen and nothing is done twice.
         const deposits = await tx.selectFrom('deposits').selectAll().where('id', 'in', depositIds).orderBy('id').forUpdate().execute();
+        const existing = await tx.selectFrom('trades').selectAll().where('deposit_key', '=', depositKey).executeTakeFirst();
+        if (existing) return existing; // created before a crash or by a retry: nothing to do
         if (deposits.length !== depositIds.length) throw new AppError('INTERNAL', `trade.create: deposits missing for ${depositKey}`);
         const first = deposits[0]!;
         for (const d of deposits) {

@@ -26,7 +26,18 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
     await admin.query(`create schema ${schema}`);
     await admin.end();
     const handle = await openDatabase({ databaseUrl: url, pgSchema: schema, poolSizeMax: 5 });
-    await migrateToLatest(handle.db, schema);
+    // Kysely's migrator introspects tables across all schemas; another test file dropping its
+    // schema at that moment makes the catalogue query fail (3F000). That is a test-isolation
+    // race, not a migration problem: try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await migrateToLatest(handle.db, schema);
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '3F000' || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
     return {
       ...handle,
       async close() {
