@@ -13,6 +13,8 @@ import { isSandboxXpub, parseAccountXpub, SANDBOX_XPUBS, type NetworkFamily } fr
  */
 export const SANDBOX_PARTNER_FILE = 'sandbox-partner.json';
 export const SERVER_FILE = 'server.json';
+/** 10,000,000.00 of each fiat currency in the sandbox treasury at first start. */
+export const SANDBOX_TREASURY_FUNDING_MINOR = 1_000_000_000n;
 
 function readOrCreate(file: string, create: () => string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
@@ -84,6 +86,10 @@ export async function startServer(config: Config, logger: Logger, out: (line: st
   if (config.mode === 'sandbox') {
     const file = path.join(config.dataDir, SANDBOX_PARTNER_FILE);
     if (!existsSync(file)) {
+      // A sandbox that pays out from the first deposit: fund each fiat treasury once.
+      for (const currency of ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'SGD'] as const) {
+        await openramp.services.payouts.fundTreasury(currency, SANDBOX_TREASURY_FUNDING_MINOR, `sandbox-initial-${currency}`);
+      }
       const creds = await openramp.services.partners.create('Sandbox Partner');
       writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
       out('Sandbox partner created (the secret is shown once; also saved to the file below):');

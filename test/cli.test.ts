@@ -81,6 +81,19 @@ describe('openramp CLI and npm start', () => {
     assert.match(acme.webhookSecret, /^whsec_/);
     const acmeInfo = await signedGet(s.url, '/basic-info', acme);
     assert.equal(acmeInfo.json.data.name, 'Acme Wallet');
+
+    // The sandbox treasury is funded at first start; more can be added through the server.
+    const shown = cli(['treasury', 'show']);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.equal(JSON.parse(shown.stdout).find((r: any) => r.currency === 'EUR').bank, '10000000.00');
+    const funded = cli(['treasury', 'fund', '--currency', 'EUR', '--amount', '2500.50']);
+    assert.equal(funded.status, 0, funded.stderr);
+    assert.equal(JSON.parse(funded.stdout).treasury.bank, '10002500.50');
+    const badFund = cli(['treasury', 'fund', '--currency', 'EUR', '--amount', '1.001']);
+    assert.equal(badFund.status, 2);
+    const rec = cli(['reconcile']);
+    assert.equal(rec.status, 0, rec.stdout + rec.stderr);
+    assert.equal(JSON.parse(rec.stdout).ok, true);
     await stop(s.child);
     assert.ok(!existsSync(path.join(dataDir, 'server.json')), 'server.json removed on shutdown');
   });
@@ -89,6 +102,9 @@ describe('openramp CLI and npm start', () => {
     const direct = cli(['partner', 'create', '--name', 'Offline Partner']);
     assert.equal(direct.status, 0, direct.stderr);
     assert.match(JSON.parse(direct.stdout).partnerId, /^ptn_/);
+    const rec = cli(['reconcile']);
+    assert.equal(rec.status, 0, rec.stdout + rec.stderr);
+    assert.equal(JSON.parse(rec.stdout).ok, true);
     const migrate = cli(['migrate']);
     assert.equal(migrate.status, 0, migrate.stderr);
     assert.deepEqual(JSON.parse(migrate.stdout), { applied: [] });

@@ -6,6 +6,7 @@ import { createLogger } from '../lib/logger.ts';
 import { migrateToLatest } from '../db/database.ts';
 import { openConfiguredDatabase, resolveSecrets, SERVER_FILE, startServer } from '../runtime.ts';
 import { createOpenRamp } from '../app.ts';
+import { isFiatAsset, parseAmount } from '../lib/money.ts';
 
 /**
  * `openramp` command line. Commands that need the database go through a running server's
@@ -18,6 +19,10 @@ commands:
   serve [--role api|worker|all]   run the server (sandbox by default; see README for settings)
   migrate                          apply database migrations and exit
   partner create --name <name>     create a partner; prints JSON {partnerId, apiKey, apiSecret, webhookSecret}
+  treasury fund --currency <CCY> --amount <decimal>
+                                   record treasury funding; payouts waiting for funds resume
+  treasury show                    treasury balances per currency
+  reconcile                        prove the ledger invariants; exit 1 on any difference
   help                             show this text`;
 
 function fail(message: string): never {
@@ -128,6 +133,36 @@ export async function main(argv: string[]): Promise<void> {
         ? await operatorCall(config, server.url, 'POST', '/ops/partners', { name: values.name })
         : await withDatabase(config, (o) => o.services.partners.create(values.name!));
       process.stdout.write(`${JSON.stringify(creds, null, 2)}\n`);
+      return;
+    }
+    case 'treasury': {
+      const [sub, ...args] = rest;
+      const server = runningServer(config);
+      if (sub === 'show') {
+        const rows = server ? await operatorCall(config, server.url, 'GET', '/ops/treasury') : await withDatabase(config, (o) => o.services.payouts.treasury());
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      if (sub !== 'fund') fail(`unknown treasury command "${sub ?? ''}"\n${USAGE}`);
+      const { values } = parseArgs({ args, options: { currency: { type: 'string' }, amount: { type: 'string' }, reference: { type: 'string' } } });
+      const currency = values.currency?.toUpperCase() ?? '';
+      if (!isFiatAsset(currency)) fail('--currency must be one of USD, EUR, GBP, CAD, AUD, SGD');
+      const amount = values.amount ? parseAmount(currency, values.amount) : null;
+      if (amount === null || amount === 0n) fail('--amount must be a positive decimal with at most 2 decimals, e.g. 250000.00');
+      const result = server
+        ? await operatorCall(config, server.url, 'POST', '/ops/treasury/fund', { currency, amount: values.amount, ...(values.reference ? { reference: values.reference } : {}) })
+        : await withDatabase(config, async (o) => {
+            await o.services.payouts.fundTreasury(currency, amount, values.reference);
+            return (await o.services.payouts.treasury()).find((t) => t.currency === currency);
+          });
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    case 'reconcile': {
+      const server = runningServer(config);
+      const report = (server ? await operatorCall(config, server.url, 'GET', '/ops/reconcile') : await withDatabase(config, (o) => o.services.ledger.reconcile())) as { ok: boolean };
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      process.exitCode = report.ok ? 0 : 1;
       return;
     }
     case undefined:
