@@ -23,6 +23,8 @@ commands:
                                    record treasury funding; payouts waiting for funds resume
   treasury show                    treasury balances per currency
   reconcile                        prove the ledger invariants; exit 1 on any difference
+  demo [--url <url>] [--timeout <seconds>]
+                                   the guide's offramp journey against the running server, printing each webhook
   help                             show this text`;
 
 function fail(message: string): never {
@@ -163,6 +165,11 @@ export async function main(argv: string[]): Promise<void> {
       const report = (server ? await operatorCall(config, server.url, 'GET', '/ops/reconcile') : await withDatabase(config, (o) => o.services.ledger.reconcile())) as { ok: boolean };
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       process.exitCode = report.ok ? 0 : 1;
+      return;
+    }
+    case 'demo': {
+      const { demoCommand } = await import('./demo.ts');
+      process.exitCode = await demoCommand(config, rest, runningServer);
       return;
     }
     case undefined:
