@@ -7,6 +7,7 @@ import { AppError, notFound, preconditionFailed } from '../lib/errors.ts';
 import type { Page, PageResult } from '../lib/pagination.ts';
 import { validateBankAccountInput, type BankAccountInput } from './validation.ts';
 import type { PayeeVerifier } from './payee-verification.ts';
+import { paginate } from '../db/paginate.ts';
 
 /**
  * Bank accounts: validated per currency and rail (validation.ts), then payee-verified against
@@ -123,11 +124,7 @@ export function createBankAccounts(deps: { db: Kysely<DB>; ids: IdGenerator; clo
       let q = db.selectFrom('bank_accounts').where('partner_id', '=', partnerId);
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
       if (filter.currency) q = q.where('currency', '=', filter.currency);
-      const [rows, count] = await Promise.all([
-        q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.pageSize).offset(page.offset).execute(),
-        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { list: rows, total: Number(count.n), pageNum: page.pageNum, pageSize: page.pageSize };
+      return paginate<BankAccountRow>(q, page);
     },
   };
 }

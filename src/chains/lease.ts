@@ -11,12 +11,13 @@ import type { ScannerLease } from './scanner.ts';
  */
 const LOCK_BASE = 0x4f520000; // "OR" + network index
 
-export function createAdvisoryLease(db: Kysely<DB>): ScannerLease {
+/** `keyBase` separates deployments sharing one Postgres database (and tests from servers). */
+export function createAdvisoryLease(db: Kysely<DB>, keyBase: number = LOCK_BASE): ScannerLease {
   const releases = new Map<Network, () => void>();
   return {
     tryAcquire(network) {
       if (releases.has(network)) return Promise.resolve(true);
-      const key = LOCK_BASE + NETWORKS.indexOf(network);
+      const key = keyBase + NETWORKS.indexOf(network);
       return new Promise<boolean>((resolve) => {
         db.connection()
           .execute(async (conn) => {

@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from 'pino';
 import type { Network } from './networks.ts';
 import type { BlockHeader, ChainClient, TransferLog } from './types.ts';
+import { createPollLoop } from '../lib/poll-loop.ts';
 
 /**
  * The sandbox chain: an in-database simulated chain per network, used by default in sandbox
@@ -54,9 +55,6 @@ const toHeader = (r: BlockRow): BlockHeader => ({ number: BigInt(r.number), hash
 export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
   const { db, clock } = opts;
   const roundMax = opts.blocksPerRoundMax ?? 1000;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = true;
 
   async function head(network: Network, tx: Kysely<DB> = db): Promise<BlockHeader | null> {
     const r = await tx
@@ -159,6 +157,12 @@ export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
     return n;
   }
 
+  const loop = createPollLoop({
+    intervalMs: Math.min(opts.blockIntervalMs, 1000),
+    run: produceBlocks,
+    onError: (err) => opts.logger.error({ err }, 'sandbox block production failed'),
+  });
+
   return {
     client,
     async submitTransfer(t) {
@@ -207,24 +211,7 @@ export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
       opts.logger.info({ network, depth, forkNumber: forkNumber.toString() }, 'sandbox reorg injected');
       return { forkNumber, newHead };
     },
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      const loop = () => {
-        if (stopped) return;
-        timer = setTimeout(() => {
-          running = produceBlocks()
-            .catch((err) => opts.logger.error({ err }, 'sandbox block production failed'))
-            .finally(loop);
-        }, Math.min(opts.blockIntervalMs, 1000));
-        timer.unref?.();
-      };
-      loop();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
   };
 }

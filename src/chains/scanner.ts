@@ -8,6 +8,7 @@ import type { Registry } from './registry.ts';
 import type { AddressBook } from './address-book.ts';
 import { RangeTooLargeError, type BlockHeader, type ChainClient, type TransferLog } from './types.ts';
 import type { Deposits, MatchedTransfer } from '../deposits/deposits.ts';
+import { createPollLoop } from '../lib/poll-loop.ts';
 
 /**
  * One scanner per network (SPEC §5). Each tick:
@@ -74,10 +75,8 @@ export function createScanner(o: ScannerOptions): Scanner {
   const { db, client, network } = o;
   const policy = o.registry.policy(network);
   const tokens = policy.tokens.map((t) => t.contract);
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = true;
   let leased = false;
+  let stopping = false;
 
   async function cursor(): Promise<{ number: bigint; hash: string } | null> {
     const c = await db.selectFrom('scanner_cursors').selectAll().where('network', '=', network).executeTakeFirst();
@@ -234,7 +233,7 @@ export function createScanner(o: ScannerOptions): Scanner {
     let from = cur!.number + 1n;
     let prev: { number: bigint; hash: string } | null = cur!.hash ? cur! : null;
     let lastHeader: BlockHeader | null = null;
-    while (from <= head && !(stopped && timer !== null)) {
+    while (from <= head && !stopping) {
       const to = from + BigInt(o.rangeBlocksMax) - 1n < head ? from + BigInt(o.rangeBlocksMax) - 1n : head;
       const r = await scanRange(from, to, prev, head, final);
       if (!r.ok) {
@@ -256,31 +255,26 @@ export function createScanner(o: ScannerOptions): Scanner {
     return { scannedTo: after?.number ?? -1n, matched, reorgDepth, credited };
   }
 
+  const loop = createPollLoop({
+    intervalMs: o.pollIntervalMs,
+    run: async () => {
+      if (o.lease && !leased) leased = await o.lease.tryAcquire(network);
+      if (o.lease && !leased) return; // another process scans this network
+      await tick();
+    },
+    onError: (err) => o.logger.error({ err, network }, 'scanner tick failed'),
+  });
+
   return {
     network,
     tick,
     start() {
-      if (!stopped) return;
-      stopped = false;
-      const loop = () => {
-        if (stopped) return;
-        timer = setTimeout(() => {
-          running = (async () => {
-            if (o.lease && !leased) leased = await o.lease.tryAcquire(network);
-            if (o.lease && !leased) return; // another process scans this network
-            await tick();
-          })()
-            .catch((err) => o.logger.error({ err, network }, 'scanner tick failed'))
-            .finally(loop);
-        }, o.pollIntervalMs);
-        timer.unref?.();
-      };
-      loop();
+      stopping = false;
+      loop.start();
     },
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
+      stopping = true;
+      await loop.stop();
       if (o.lease && leased) await o.lease.release(network);
       leased = false;
     },

@@ -8,6 +8,7 @@ import { AppError, notFound, preconditionFailed } from '../lib/errors.ts';
 import { isUniqueViolation } from '../db/database.ts';
 import { countryName } from '../lib/countries.ts';
 import type { Page, PageResult } from '../lib/pagination.ts';
+import { paginate } from '../db/paginate.ts';
 
 /**
  * Customers: `PENDING` → `CONFIRMED` | `REJECTED`; `CONFIRMED` → `DELETED`. Each transition
@@ -181,11 +182,7 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
         q = q.where('created_at', '>=', from);
       }
       const dir = filter.sortDirection === 'ASC' ? 'asc' : 'desc';
-      const [rows, count] = await Promise.all([
-        q.selectAll().orderBy('created_at', dir).orderBy('id', dir).limit(page.pageSize).offset(page.offset).execute(),
-        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { list: rows, total: Number(count.n), pageNum: page.pageNum, pageSize: page.pageSize };
+      return paginate<CustomerRow>(q, page, dir);
     },
 
     async decide(customerId, decision, remark, opts = {}) {

@@ -8,6 +8,7 @@ import type { Page, PageResult } from '../lib/pagination.ts';
 import { NETWORK_FAMILY, unsupportedTokenReason, type Network } from '../chains/networks.ts';
 import { deriveAddress, type NetworkFamily } from '../chains/addresses.ts';
 import type { CryptoAsset } from '../lib/money.ts';
+import { paginate } from '../db/paginate.ts';
 
 /**
  * Deposit addresses are derived watch-only from the configured account xpubs: one derivation
@@ -115,11 +116,7 @@ export function createDepositAddresses(deps: { db: Kysely<DB>; ids: IdGenerator;
     async list(partnerId, page, filter) {
       let q = db.selectFrom('deposit_addresses').where('partner_id', '=', partnerId);
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
-      const [rows, count] = await Promise.all([
-        q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.pageSize).offset(page.offset).execute(),
-        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { list: rows, total: Number(count.n), pageNum: page.pageNum, pageSize: page.pageSize };
+      return paginate<DepositAddressRow>(q, page);
     },
   };
 }

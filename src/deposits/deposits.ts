@@ -14,6 +14,7 @@ import { formatDecimal } from '../lib/money.ts';
 import { notFound, preconditionFailed } from '../lib/errors.ts';
 import type { Page, PageResult } from '../lib/pagination.ts';
 import { ACCOUNTS, type Ledger } from '../ledger/ledger.ts';
+import { paginate } from '../db/paginate.ts';
 
 /**
  * Deposits (SPEC §3): `RECEIVED` (seen, confirmations n/N) → `CONFIRMED` (final) |
@@ -346,11 +347,7 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
       if (filter.currency) q = q.where('currency', '=', filter.currency as DepositRow['currency']);
       if (filter.status) q = q.where('status', '=', filter.status);
-      const [rows, count] = await Promise.all([
-        q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.pageSize).offset(page.offset).execute(),
-        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { list: rows, total: Number(count.n), pageNum: page.pageNum, pageSize: page.pageSize };
+      return paginate<DepositRow>(q, page);
     },
 
     async recordRefund(depositId, refundTxHash) {

@@ -9,6 +9,7 @@ import type { CryptoAsset } from '../lib/money.ts';
 import { depositAddressDetail, type DepositAddresses, type DepositAddressRow } from '../deposit-addresses/deposit-addresses.ts';
 import { bankAccountDetail, type BankAccountRow } from '../bank-accounts/bank-accounts.ts';
 import { isUniqueViolation } from '../db/database.ts';
+import { paginate } from '../db/paginate.ts';
 
 /**
  * Offramp flows connect a deposit address (entry) to a bank account (exit). Prerequisites are
@@ -161,11 +162,7 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
       if (filter.status) q = q.where('status', '=', filter.status);
       if (filter.type) q = q.where('type', '=', filter.type as FlowRow['type']);
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
-      const [rows, count] = await Promise.all([
-        q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.pageSize).offset(page.offset).execute(),
-        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { list: rows, total: Number(count.n), pageNum: page.pageNum, pageSize: page.pageSize };
+      return paginate<FlowRow>(q, page);
     },
     async delete(partnerId, id) {
       const flow = await getRow(partnerId, id);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DB } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { isRetryable } from '../lib/errors.ts';
+import { createPollLoop } from '../lib/poll-loop.ts';
 
 /**
  * The job queue is a table claimed with `FOR UPDATE SKIP LOCKED`, so any number of worker
@@ -43,9 +44,6 @@ const RETRY_BACKOFF_MAX_MS = 10 * 60_000;
 
 export function createJobQueue(deps: JobQueueDeps): JobQueue {
   const handlers = new Map<string, JobHandler>();
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = true;
 
   async function claim(): Promise<{ id: string; kind: string; payload: Record<string, unknown>; attempts: number; max_attempts: number }[]> {
     const now = deps.clock.now();
@@ -101,15 +99,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     return jobs.length;
   }
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = runDue()
-        .catch((err) => deps.logger.error({ err }, 'job poll failed'))
-        .finally(schedule);
-    }, deps.pollIntervalMs);
-    timer.unref?.();
-  }
+  const loop = createPollLoop({ intervalMs: deps.pollIntervalMs, run: runDue, onError: (err) => deps.logger.error({ err }, 'job poll failed') });
 
   return {
     async enqueue(tx, o) {
@@ -137,15 +127,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       handlers.set(kind, handler);
     },
     runDue,
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
+    start: () => loop.start(),
+    stop: () => loop.stop(),
   };
 }

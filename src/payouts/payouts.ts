@@ -14,6 +14,7 @@ import { RAILS, chooseRail, localDate, schedule, type RailId, type RailSpec } fr
 import { buildAba, buildCpa005, buildNacha, buildPain001 } from '../rails/formats/index.ts';
 import type { Creditor, Debtor, FileBatch, PaymentFile } from '../rails/formats/types.ts';
 import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../rails/formats/parsers.ts';
+import { paginate } from '../db/paginate.ts';
 
 /**
  * Payouts (SPEC §3, §8): `PENDING` → `SUBMITTED` → `SETTLED` | `RETURNED`. A settled trade gets
@@ -528,11 +529,7 @@ export function createPayouts(o: PayoutsOptions): Payouts {
       if (filter.status) q = q.where('status', '=', filter.status);
       if (filter.tradeId) q = q.where('trade_id', '=', filter.tradeId);
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
-      const [rows, count] = await Promise.all([
-        q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.pageSize).offset(page.offset).execute(),
-        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { list: rows, total: Number(count.n), pageNum: page.pageNum, pageSize: page.pageSize };
+      return paginate<PayoutRow>(q, page);
     },
 
     async runSandboxBank({ settleImmediately }) {
