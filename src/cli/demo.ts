@@ -59,6 +59,14 @@ const LATE_SETTLEMENT_GRACE_MS = 5_000;
 /** While waiting for the payout, how often to look at it (to explain a wait such as INSUFFICIENT_TREASURY_FUNDS). */
 const PAYOUT_PEEK_INTERVAL_MS = 3_000;
 const STEPS = 8;
+const API_TIMEOUT_MS = 30_000;
+/**
+ * The dispatcher sends webhooks concurrently, so two sent together (DEPOSIT_RECEIVED and
+ * DEPOSIT_APPROVED from one scanner pass, PAYOUT_SUBMITTED and PAYOUT_SETTLED from one bank
+ * run) may arrive in either order. The receiver holds each arrival this long and prints what
+ * arrived together in event order; printed times are arrival times.
+ */
+const ORDER_HOLD_MS = 250;
 
 /** The guide's example customer and EUR bank account (Step 1 and 2 of "Offramp Integration"). */
 const GUIDE_NAME = 'John Doe';
@@ -115,16 +123,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const elapsed = () => performance.now() - started;
 
   // ---- signed API calls (SDK) -------------------------------------------------------------
-  async function api(method: 'GET' | 'POST', route: string, body?: unknown): Promise<Json> {
+  /** `abortable: false` for the calls that put the webhook settings back after an interruption. */
+  async function api(method: 'GET' | 'POST', route: string, body?: unknown, { abortable = true } = {}): Promise<Json> {
     const url = `${base}${route}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { ...signRequest({ apiKey: opts.apiKey, apiSecret: opts.apiSecret, method, url, ...(payload !== undefined ? { body: payload } : {}) }) };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}), signal: AbortSignal.any([AbortSignal.timeout(30_000), ...(opts.signal ? [opts.signal] : [])]) });
+      res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}), signal: AbortSignal.any([AbortSignal.timeout(API_TIMEOUT_MS), ...(opts.signal && abortable ? [opts.signal] : [])]) });
     } catch (err) {
-      if (opts.signal?.aborted) throw new DemoError('interrupted');
+      if (abortable && opts.signal?.aborted) throw new DemoError('interrupted');
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new DemoError(`cannot reach OpenRamp at ${base} (${cause?.code ?? cause?.message ?? (err as Error).message}) during ${method} ${route}: is the server running? Start one with npm start`);
     }
@@ -147,7 +156,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const seen = new Set<string>();
   const arrivals: Arrival[] = [];
   const waiters: Waiter[] = [];
-  let held: Arrival[] | null = []; // arrivals before the customer id is known, printed once it is
+  // Arrivals waiting to be printed: held ORDER_HOLD_MS so that webhooks sent together (the
+  // dispatcher sends concurrently) print in creation order, and until the customer id is known.
+  let inbox: Arrival[] = [];
+  let inboxTimer: NodeJS.Timeout | null = null;
   let customerId: string | null = null;
   let receiverFailure: ((err: DemoError) => void) | null = null;
   const receiverFailed = new Promise<never>((_, reject) => {
@@ -165,29 +177,32 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       out(`${seconds(a.elapsedMs)}  · webhook ${a.event.event} ${str(p.id)} (not from this run; ignored)  ${marks}`);
       return;
     }
-    out(`${seconds(a.elapsedMs)}  ◀ webhook ${a.event.event.padEnd(22)} ${str(p.id)}${version}  ${webhookSummary(a.event.event, p)}  ${marks}`);
+    out(`${seconds(a.elapsedMs)}  ◀ webhook ${a.event.event.padEnd(24)} ${str(p.id)}${version}  ${webhookSummary(a.event.event, p)}  ${marks}`);
   }
 
   function accept(a: Arrival) {
-    if (held) {
-      held.push(a);
-      return;
-    }
-    show(a);
-    if (!ours(a.event.payload ?? {})) return;
-    arrivals.push(a);
-    for (const w of [...waiters]) {
-      if (w.match(a)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(a);
-      }
-    }
+    inbox.push(a);
+    inboxTimer ??= setTimeout(release, ORDER_HOLD_MS);
   }
 
-  function releaseHeld() {
-    const list = held ?? [];
-    held = null;
-    for (const a of list) accept(a);
+  /** Prints and hands to the waiting steps everything in the inbox, oldest event first (ULID ids sort by creation). */
+  function release() {
+    if (inboxTimer) clearTimeout(inboxTimer);
+    inboxTimer = null;
+    if (customerId === null) return; // printed once the customer create call has answered
+    const batch = inbox.sort((x, y) => (x.event.id < y.event.id ? -1 : x.event.id > y.event.id ? 1 : 0));
+    inbox = [];
+    for (const a of batch) {
+      show(a);
+      if (!ours(a.event.payload ?? {})) continue;
+      arrivals.push(a);
+      for (const w of [...waiters]) {
+        if (w.match(a)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(a);
+        }
+      }
+    }
   }
 
   let callbackUrl = '';
@@ -235,7 +250,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   function timeoutError(what: string, extra = ''): DemoError {
     const got = arrivals.map((a) => a.event.event).join(', ') || 'none';
     const none = seen.size === 0 ? ' No webhook arrived at all: is the server running its workers (serve --role all or worker), and can it reach 127.0.0.1?' : '';
-    return new DemoError(`timed out after ${Math.round(opts.timeoutMs / 1000)} s at ${current}, waiting for ${what}. Webhooks of this run so far: ${got}.${none}${extra}`);
+    return new DemoError(`timed out after ${(elapsed() / 1000).toFixed(1)} s (limit ${Math.round(opts.timeoutMs / 1000)} s, --timeout) at ${current}, waiting for ${what}. Webhooks of this run so far: ${got}.${none}${extra}`);
   }
 
   const timers = new Set<NodeJS.Timeout>();
@@ -309,7 +324,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const created = await api('POST', '/customer/create', { name: GUIDE_NAME, email, type: 'DEPOSITOR', isIndividual: true, externalId });
     customerId = String(created.customerId ?? (created.data as Json)?.id);
     out(`[2/${STEPS}] POST /customer/create  ${GUIDE_NAME} <${email}> externalId=${externalId} → ${customerId}`);
-    releaseHeld();
+    release();
     current = `step 2/${STEPS} (KYC of customer ${customerId})`;
     out(`      waiting for CUSTOMER_APPROVED (sandbox KYC decides after a short delay) …`);
     await guarded(
@@ -413,14 +428,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   } finally {
     if (previous) {
       try {
-        await api('POST', '/callback-url', { callbackUrl: previous.callbackUrl });
-        await api('POST', '/subscribed-events', { events: previous.events });
+        await api('POST', '/callback-url', { callbackUrl: previous.callbackUrl }, { abortable: false });
+        await api('POST', '/subscribed-events', { events: previous.events }, { abortable: false });
         out(`Webhook settings restored: callback URL ${previous.callbackUrl || 'none'}, ${previous.events.length} subscribed events.`);
       } catch (err) {
         out(`Could not restore the webhook settings (${(err as Error).message}): set them again with POST /callback-url and POST /subscribed-events (previous callback URL: ${previous.callbackUrl || 'none'}).`);
       }
     }
     for (const t of timers) clearTimeout(t);
+    if (inboxTimer) clearTimeout(inboxTimer);
     waiters.length = 0;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
