@@ -18,7 +18,9 @@ import { nameMatchVerifier } from './bank-accounts/payee-verification.ts';
 import { createDepositAddresses, createXpubDeriver, type DepositAddresses } from './deposit-addresses/deposit-addresses.ts';
 import { createFlows, type Flows } from './flows/flows.ts';
 import { createStaticRateSource, DEFAULT_STATIC_RATES, type RateSource } from './pricing/pricing.ts';
-import { createDefaultFees, type Fees } from './pricing/fees.ts';
+import { createFees, type FeeSchedules } from './pricing/fees.ts';
+import { createEcbRateSource } from './pricing/ecb.ts';
+import { parseRate, type Rate } from './lib/money.ts';
 import { createBalances, type Balances } from './ledger/balances.ts';
 import { buildApi } from './api/app.ts';
 import { createEventHorizon } from './webhooks/horizon.ts';
@@ -58,7 +60,7 @@ export interface Services {
   depositAddresses: DepositAddresses;
   flows: Flows;
   rates: RateSource;
-  fees: Fees;
+  fees: FeeSchedules;
   balances: Balances;
   /** Delivery log, redelivery and the event feed (routes). */
   webhooks: Webhooks;
@@ -126,8 +128,12 @@ export async function createOpenRamp(opts: {
   const bankAccounts = createBankAccounts({ db, ids, clock, outbox, payeeVerifier: nameMatchVerifier });
   const depositAddresses = createDepositAddresses({ db, ids, clock, outbox, deriver: createXpubDeriver(opts.secrets.xpubs) });
   const flows = createFlows({ db, ids, clock, depositAddresses });
-  const rates = createStaticRateSource(DEFAULT_STATIC_RATES, clock);
-  const fees = createDefaultFees({ spreadBps: 0, fixedFeeMinor: 0n });
+  const usdPerToken = { USDT: parseRate(config.rates.usdPerToken.USDT)!, USDC: parseRate(config.rates.usdPerToken.USDC)! } satisfies Record<string, Rate>;
+  const rates: RateSource =
+    config.rates.source === 'ecb'
+      ? createEcbRateSource({ url: config.rates.ecbUrl, clock, usdPerToken, maxAgeMs: config.rates.maxAgeMs, staleAfterDays: config.rates.staleAfterDays, fetchTimeoutMs: config.rates.fetchTimeoutMs, logger: logger.child({ component: 'rates' }) })
+      : createStaticRateSource({ ...DEFAULT_STATIC_RATES, ...config.rates.usdPerToken }, clock);
+  const fees = createFees({ db, clock, defaults: config.fees });
 
   jobs.register(SANDBOX_KYC_JOB, async (payload) => {
     const customerId = String(payload.customerId);

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { ConfigError } from './lib/config-error.ts';
 import { createRegistry, type Registry } from './chains/registry.ts';
 import { NETWORKS, type Network } from './chains/networks.ts';
+import { CRYPTO_ASSETS, parseAmount, parseRate, type CryptoAsset } from './lib/money.ts';
+import { RAILS, RAIL_IDS, type RailId } from './rails/rails.ts';
+import { ECB_DAILY_URL } from './pricing/ecb.ts';
 
 /**
  * Configuration is read once at start-up from environment variables (and an optional JSON
@@ -32,6 +35,9 @@ export interface Config {
   jobs: { pollIntervalMs: number; batchSizeMax: number; leaseMs: number };
   webhooks: WebhookConfig;
   logLevel: string;
+  rates: RatesConfig;
+  /** Default fee schedule (partners without their own). */
+  fees: { spreadBps: number; partnerFeeBps: number; fixedFeeMinor: Record<RailId, bigint> };
   payouts: {
     /** Folder the bank connection reads payment files from (<dir>/<rail>/<file>). */
     outboxDir: string;
@@ -69,6 +75,19 @@ export interface WebhookConfig {
   fanoutBatchSizeMax: number;
   /** How long stop() waits for in-flight attempts before releasing them to other processes. */
   shutdownGraceMs: number;
+}
+
+/** Rate source (SPEC §6). */
+export interface RatesConfig {
+  source: 'static' | 'ecb';
+  ecbUrl: string;
+  /** A fetched ECB document is reused this long before it is fetched again. */
+  maxAgeMs: number;
+  /** ECB rates published more than this many calendar days ago are refused (trades wait). */
+  staleAfterDays: number;
+  fetchTimeoutMs: number;
+  /** USD per token (stablecoin par), exact decimal strings. */
+  usdPerToken: Record<CryptoAsset, string>;
 }
 
 /** SPEC §7 default: immediate, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
@@ -220,6 +239,8 @@ export function loadConfig(processEnv: Env = process.env): Config {
     },
     webhooks: webhookConfig(env),
     logLevel: env.OPENRAMP_LOG_LEVEL?.trim() || 'info',
+    rates: ratesConfig(env),
+    fees: feesConfig(env),
     payouts: {
       outboxDir: path.resolve(env.OPENRAMP_PAYOUT_OUTBOX_DIR?.trim() || path.join(env.OPENRAMP_DATA_DIR?.trim() || './.openramp', 'outbox')),
       batchLeadMs: int(env, 'OPENRAMP_PAYOUT_BATCH_LEAD_MS', 600_000, 0, 86_400_000),
@@ -237,6 +258,42 @@ export function loadConfig(processEnv: Env = process.env): Config {
       scannerStart,
     },
   };
+}
+
+function ratesConfig(env: Env): RatesConfig {
+  const source = env.OPENRAMP_RATE_SOURCE?.trim() || 'static';
+  if (source !== 'static' && source !== 'ecb') throw new ConfigError('OPENRAMP_RATE_SOURCE', `must be "static" or "ecb", got "${source}"`);
+  const ecbUrl = env.OPENRAMP_RATES_ECB_URL?.trim() || ECB_DAILY_URL;
+  if (!/^https?:\/\/\S+$/.test(ecbUrl)) throw new ConfigError('OPENRAMP_RATES_ECB_URL', 'must be an http(s) URL');
+  const usdPerToken = {} as Record<CryptoAsset, string>;
+  for (const token of CRYPTO_ASSETS) {
+    const name = `OPENRAMP_RATE_USD_PER_${token}`;
+    const raw = env[name]?.trim() || '1';
+    const r = parseRate(raw);
+    // At most 6 decimals: the rate's precision bounds the rounding remainder the ledger books exactly.
+    if (!r || r.scale > 6) throw new ConfigError(name, `must be a positive decimal with at most 6 decimals (USD per ${token}), got "${raw}"`);
+    usdPerToken[token] = raw;
+  }
+  return {
+    source,
+    ecbUrl,
+    maxAgeMs: int(env, 'OPENRAMP_RATES_MAX_AGE_MS', 3_600_000, 0, 86_400_000),
+    staleAfterDays: int(env, 'OPENRAMP_RATES_STALE_AFTER_DAYS', 5, 1, 30),
+    fetchTimeoutMs: int(env, 'OPENRAMP_RATES_FETCH_TIMEOUT_MS', 10_000, 100, 120_000),
+    usdPerToken,
+  };
+}
+
+function feesConfig(env: Env): Config['fees'] {
+  const fixedFeeMinor = {} as Record<RailId, bigint>;
+  for (const rail of RAIL_IDS) {
+    const name = `OPENRAMP_FEE_FIXED_${rail}`;
+    const raw = env[name]?.trim() || '0';
+    const v = parseAmount(RAILS[rail].currency, raw);
+    if (v === null) throw new ConfigError(name, `must be a decimal amount in ${RAILS[rail].currency} (e.g. "0.25"), got "${raw}"`);
+    fixedFeeMinor[rail] = v;
+  }
+  return { spreadBps: int(env, 'OPENRAMP_FEE_SPREAD_BPS', 0, 0, 1000), partnerFeeBps: int(env, 'OPENRAMP_FEE_PARTNER_BPS', 0, 0, 1000), fixedFeeMinor };
 }
 
 function webhookConfig(env: Env): WebhookConfig {
@@ -289,6 +346,15 @@ export const CONFIG_DOC: [name: string, dflt: string, meaning: string][] = [
   ['OPENRAMP_PAYOUT_OUTBOX_DIR', '<data dir>/outbox', 'where payment files are written for the bank connection (<dir>/<rail>/<file>)'],
   ['OPENRAMP_PAYOUT_BATCH_IMMEDIATELY', 'true in sandbox', 'send each batch at once instead of at its cut-off window (minus OPENRAMP_PAYOUT_BATCH_LEAD_MS, default 600000)'],
   ['OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY', 'true', 'sandbox bank settles as soon as it reads a file; false = on the expected arrival date (move time with /sandbox/time/advance)'],
+  ['OPENRAMP_RATE_SOURCE', 'static', '`static` (built-in table, stablecoins at par) or `ecb` (ECB daily euro reference rates, crossed through USD)'],
+  ['OPENRAMP_RATES_ECB_URL', ECB_DAILY_URL, 'where the ECB reference-rate XML is fetched from'],
+  ['OPENRAMP_RATES_MAX_AGE_MS', '3600000', 'how long a fetched ECB document is reused before it is fetched again (a failed refresh keeps the last good one while not stale)'],
+  ['OPENRAMP_RATES_STALE_AFTER_DAYS', '5', 'ECB rates published more than this many calendar days ago are refused: trades wait (retry) for fresh rates'],
+  ['OPENRAMP_RATES_FETCH_TIMEOUT_MS', '10000', 'timeout of the ECB rate fetch'],
+  ['OPENRAMP_RATE_USD_PER_USDT / _USDC', '1', 'USD per token (stablecoin par), both rate sources'],
+  ['OPENRAMP_FEE_SPREAD_BPS', '0', 'default spread, basis points of the gross fiat amount (0–1000); per partner: POST /ops/partners/:id/fee-schedule'],
+  ['OPENRAMP_FEE_PARTNER_BPS', '0', 'default partner fee (owed to the partner), basis points of gross (0–1000)'],
+  ['OPENRAMP_FEE_FIXED_<RAIL>', '0', 'default fixed fee per payout rail in its currency, e.g. OPENRAMP_FEE_FIXED_SEPA_INSTANT=0.25, OPENRAMP_FEE_FIXED_ACH=0.50'],
   ['OPENRAMP_CONFIG_FILE', '', 'optional JSON file with any of these settings'],
   ['OPENRAMP_LOG_LEVEL', 'info', 'pino log level'],
 ];

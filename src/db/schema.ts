@@ -386,3 +386,33 @@ export interface PayoutsTable {
   returned_at: Timestamp | null;
   updated_at: Timestamp;
 }
+
+// Migration 0006 (pricing). Declared by interface merging so the additions stay in one block.
+export interface DB {
+  partner_fee_schedules: PartnerFeeSchedulesTable;
+  partner_rail_fees: PartnerRailFeesTable;
+}
+
+export interface TradesTable {
+  /** Partner fee (owed to the partner), fiat minor units; 0 for trades before 0006. */
+  partner_fee: ColumnType<string, string | undefined, string>;
+  /** Rail the fixed fee was priced for (the expected payout rail); null before 0006. */
+  fee_rail: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface PartnerFeeSchedulesTable {
+  partner_id: string;
+  spread_bps: number;
+  partner_fee_bps: number;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PartnerRailFeesTable {
+  partner_id: string;
+  rail: string;
+  currency: string;
+  /** Minor units of `currency`. */
+  fixed_fee: string;
+}

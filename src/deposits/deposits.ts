@@ -26,6 +26,8 @@ import { paginate } from '../db/paginate.ts';
 export type DepositRow = Selectable<DepositsTable>;
 
 export const TRADE_CREATE_JOB = 'trade.create';
+/** A rate outage must delay trades, not fail them: with the 10-minute backoff cap this is about a week. */
+export const TRADE_CREATE_ATTEMPTS_MAX = 1000;
 
 export interface MatchedTransfer {
   log: TransferLog;
@@ -309,7 +311,7 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
             ],
           });
           if (!below) {
-            await deps.jobs.enqueue(tx, { kind: TRADE_CREATE_JOB, payload: { depositIds: [id] }, uniqueKey: `${TRADE_CREATE_JOB}:${id}` });
+            await deps.jobs.enqueue(tx, { kind: TRADE_CREATE_JOB, payload: { depositIds: [id] }, uniqueKey: `${TRADE_CREATE_JOB}:${id}`, maxAttempts: TRADE_CREATE_ATTEMPTS_MAX });
           } else {
             // Small deposits are held per flow until together they reach the minimum; then
             // the group becomes one trade.
@@ -326,7 +328,7 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
             if (token && total >= token.minimum) {
               const aggregateId = ids.next('aggregate');
               await tx.updateTable('deposits').set({ aggregate_id: aggregateId, updated_at: now }).where('id', 'in', held.map((h) => h.id)).execute();
-              await deps.jobs.enqueue(tx, { kind: TRADE_CREATE_JOB, payload: { depositIds: held.map((h) => h.id), aggregateId }, uniqueKey: `${TRADE_CREATE_JOB}:${aggregateId}` });
+              await deps.jobs.enqueue(tx, { kind: TRADE_CREATE_JOB, payload: { depositIds: held.map((h) => h.id), aggregateId }, uniqueKey: `${TRADE_CREATE_JOB}:${aggregateId}`, maxAttempts: TRADE_CREATE_ATTEMPTS_MAX });
               updated = await tx.selectFrom('deposits').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
             }
           }

@@ -32,6 +32,7 @@ export const ACCOUNTS = {
   houseCrypto: () => 'equity:house_crypto',
   fxPosition: () => 'equity:fx_position',
   feeRevenue: (partnerId: string) => `revenue:fees:${partnerId}`,
+  partnerFees: (partnerId: string) => `liability:partner_fees:${partnerId}`,
   rounding: () => 'revenue:rounding',
   customerFiat: (partnerId: string, customerId: string) => `liability:customer_fiat:${partnerId}:${customerId}`,
   payoutsInTransit: () => 'liability:payouts_in_transit',

@@ -6,10 +6,10 @@ import type { Outbox } from '../events/outbox.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { RateSource } from '../pricing/pricing.ts';
 import type { Fees } from '../pricing/fees.ts';
-import { computeQuote } from '../pricing/pricing.ts';
+import { computeQuote, feesView } from '../pricing/pricing.ts';
 import { ACCOUNTS, ROUNDING_SCALE, roundingAsset, type Entry, type Ledger } from '../ledger/ledger.ts';
 import { AppError, notFound } from '../lib/errors.ts';
-import { ASSET_SCALE, formatDecimal, formatRate, isCryptoAsset, isFiatAsset } from '../lib/money.ts';
+import { ASSET_SCALE, formatDecimal, formatRate, isCryptoAsset, isFiatAsset, type FiatAsset } from '../lib/money.ts';
 import type { Page, PageResult } from '../lib/pagination.ts';
 
 /**
@@ -78,11 +78,10 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
       rateSource: t.rate_source,
       rateTime: t.rate_time.toISOString(),
       grossAmount: formatDecimal(BigInt(t.gross_amount), fs),
-      fees: {
-        spread: formatDecimal(BigInt(t.spread_fee), fs),
-        fixed: formatDecimal(BigInt(t.fixed_fee), fs),
-        total: formatDecimal(BigInt(t.gross_amount) - BigInt(t.to_amount), fs),
-      },
+      // Itemised (SPEC §6): spread and fixed are OpenRamp's, partner is owed to the partner.
+      fees: feesView(t.to_currency as FiatAsset, { spreadFee: BigInt(t.spread_fee), fixedFee: BigInt(t.fixed_fee), partnerFee: BigInt(t.partner_fee) }),
+      // Rail the fixed fee was priced for: the payout rail expected for the gross amount at trade time.
+      rail: t.fee_rail,
       roundingRemainder: formatDecimal(remainderAtFineScale(t), ROUNDING_SCALE),
       cancelReason: t.cancel_reason,
       payouts: (await q.selectFrom('payouts').select(['id', 'status', 'attempt']).where('trade_id', '=', t.id).orderBy('attempt').execute()).map((p) => ({ id: p.id, status: p.status, attempt: p.attempt })),
@@ -120,7 +119,8 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         if (!isCryptoAsset(from) || !isFiatAsset(to)) throw new AppError('INTERNAL', `trade.create: unsupported pair ${from}/${to}`);
         const fromAmount = deposits.reduce((s, d) => s + BigInt(d.amount), 0n);
         const rate = await deps.rates.quote(from, to); // throws a retryable error when no rate is available
-        const fees = await deps.fees.forPartner(first.partner_id, to);
+        // The partner's schedule; the fixed fee is that of the rail chosen for the gross amount now.
+        const fees = await deps.fees.forPartner(first.partner_id, to, undefined, tx);
         const q = computeQuote(from, to, fromAmount, rate, fees);
         // Cancel (with a reason, the crypto stays owed to the customer) when the payout could not lawfully proceed.
         let cancelReason: string | null = null;
@@ -144,6 +144,8 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
             gross_amount: q.grossAmount.toString(),
             spread_fee: q.spreadFee.toString(),
             fixed_fee: q.fixedFee.toString(),
+            partner_fee: q.partnerFee.toString(),
+            fee_rail: q.rail,
             to_amount: q.toAmount.toString(),
             remainder_num: q.remainderNum.toString(),
             remainder_den: q.remainderDen.toString(),
@@ -174,9 +176,10 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         const from = BigInt(t.from_amount);
         const gross = BigInt(t.gross_amount);
         const net = BigInt(t.to_amount);
-        const fees = gross - net;
-        // Invariant: what the customer receives plus fees is exactly the gross conversion.
-        if (net < 0n || fees < 0n || net + fees !== gross) throw new AppError('INTERNAL', `trade ${t.id}: amounts do not add up`);
+        const houseFees = BigInt(t.spread_fee) + BigInt(t.fixed_fee); // OpenRamp's revenue
+        const partnerFee = BigInt(t.partner_fee); // owed to the partner
+        // Invariant: what the customer receives plus the itemised fees is exactly the gross conversion.
+        if (net < 0n || houseFees < 0n || partnerFee < 0n || net + houseFees + partnerFee !== gross) throw new AppError('INTERNAL', `trade ${t.id}: amounts do not add up`);
         const entries: Entry[] = [
           { account: ACCOUNTS.customerCrypto(t.partner_id, t.customer_id), asset: t.from_currency, amount: from },
           { account: ACCOUNTS.houseCrypto(), asset: t.from_currency, amount: -from },
@@ -184,7 +187,8 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         if (gross > 0n) {
           entries.push({ account: ACCOUNTS.fxPosition(), asset: t.to_currency, amount: gross });
           if (net > 0n) entries.push({ account: ACCOUNTS.customerFiat(t.partner_id, t.customer_id), asset: t.to_currency, amount: -net });
-          if (fees > 0n) entries.push({ account: ACCOUNTS.feeRevenue(t.partner_id), asset: t.to_currency, amount: -fees });
+          if (houseFees > 0n) entries.push({ account: ACCOUNTS.feeRevenue(t.partner_id), asset: t.to_currency, amount: -houseFees });
+          if (partnerFee > 0n) entries.push({ account: ACCOUNTS.partnerFees(t.partner_id), asset: t.to_currency, amount: -partnerFee });
         }
         const rem = remainderAtFineScale(t);
         if (rem > 0n) {

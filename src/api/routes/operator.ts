@@ -6,6 +6,8 @@ import { Enum, Id, Str } from '../schemas.ts';
 import { customerDetail } from '../../customers/customers.ts';
 import { AppError, notFound, preconditionFailed } from '../../lib/errors.ts';
 import { FIAT_ASSETS, parseAmount } from '../../lib/money.ts';
+import { RAILS, RAIL_IDS } from '../../rails/rails.ts';
+import { FEE_BPS_MAX, parseFeeScheduleInput, partnerFeeScheduleView } from '../../pricing/fees.ts';
 
 /**
  * Operator API (bearer token). The CLI uses it to act on a running server — PGlite is
@@ -81,5 +83,33 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
     if (!changed) throw preconditionFailed(`customer ${req.params.customerId} is not PENDING`);
     const row = await services.db.selectFrom('customers').selectAll().where('id', '=', req.params.customerId).executeTakeFirstOrThrow();
     return ok(customerDetail(row));
+  });
+
+  // Fee schedules (SPEC §6): spread and partner fee in bps of gross, a fixed fee per payout rail.
+  const Bps = (description: string) => Type.Integer({ minimum: 0, maximum: FEE_BPS_MAX, description });
+  const FeeScheduleBody = Type.Object(
+    {
+      spreadBps: Bps('Spread, basis points of the gross fiat amount (0–1000)'),
+      partnerFeeBps: Type.Optional(Bps('Partner fee (owed to the partner), basis points of gross (0–1000); default 0')),
+      fixedFees: Type.Optional(
+        Type.Object(Object.fromEntries(RAIL_IDS.map((r) => [r, Type.Optional(Str({ max: 24, description: `Fixed fee in ${RAILS[r].currency}, decimal string, e.g. "0.25"` }))])), {
+          additionalProperties: false,
+          description: 'Fixed fee per payout rail; rails left out take the default (OPENRAMP_FEE_FIXED_<RAIL>)',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  );
+  app.get<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/fee-schedule', { config, schema: { tags, summary: "A partner's effective fee schedule (its own, or the configured default)", params: PartnerParams } }, async (req) =>
+    ok(partnerFeeScheduleView(await services.fees.get(req.params.partnerId))),
+  );
+  app.post<{ Params: Static<typeof PartnerParams>; Body: Static<typeof FeeScheduleBody> }>(
+    '/ops/partners/:partnerId/fee-schedule',
+    { config, schema: { tags, summary: "Set (replace) a partner's fee schedule; applies to trades created from now on", params: PartnerParams, body: FeeScheduleBody } },
+    async (req) => ok(partnerFeeScheduleView(await services.fees.set(req.params.partnerId, parseFeeScheduleInput(req.body)))),
+  );
+  app.post<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/fee-schedule/reset', { config, schema: { tags, summary: "Drop a partner's own fee schedule (back to the configured default)", params: PartnerParams } }, async (req) => {
+    const removed = await services.fees.remove(req.params.partnerId);
+    return ok({ removed, schedule: partnerFeeScheduleView(await services.fees.get(req.params.partnerId)) });
   });
 };
