@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createAdjustableClock, systemClock } from '../src/lib/clock.ts';
 import { call, createTestContext, type TestContext } from './helpers/harness.ts';
 import { CONTRACT_PATH, loadContract, type Contract } from './helpers/contract.ts';
 
@@ -220,7 +221,8 @@ describe('API responses conform to the contract (SPEC §1.4)', () => {
 
   before(async () => {
     contract = loadContract();
-    ctx = await createTestContext({ env: { OPENRAMP_RATE_LIMIT_PER_MINUTE: '1000000' } });
+    // Sandbox time frozen and moved by the test only, so "RECEIVED, not yet final" stays so.
+    ctx = await createTestContext({ env: { OPENRAMP_RATE_LIMIT_PER_MINUTE: '1000000' }, clock: createAdjustableClock({ now: () => new Date('2026-06-03T09:00:00Z') }), authClock: systemClock });
     const email = `${uniq()}@example.com`;
     const externalId = `ext-${uniq()}`;
     const full = await must({ method: 'POST', route: '/customer/create', body: { name: NAME, email, type: 'DEPOSITOR', isIndividual: true, externalId, dateOfBirth: '1990-05-17', country: 'DE', nationality: 'FR', city: 'Berlin', address: 'Friedrichstraße 43' } });
