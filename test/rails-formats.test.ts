@@ -4,6 +4,7 @@
  * the input in bigint minor units; pain.001 files are validated against the EPC XSD with xmllint
  * (apt-get install libxml2-utils).
  */
+import { SANDBOX_DEBTORS } from '../src/payouts/payouts.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -60,24 +61,8 @@ function creditor(over: Partial<Creditor> = {}): Creditor {
   };
 }
 
-const DEBTOR: Debtor = {
-  name: 'OpenRamp Payouts Ltd',
-  iban: 'DE89370400440532013000',
-  bic: 'COBADEFFXXX',
-  accountNo: '532013000',
-  achImmediateOrigin: '1234567890',
-  achCompanyId: '1234567890',
-  achOdfiRouting: '021000021',
-  achImmediateDestinationName: 'JPMorgan Chase',
-  cpaOriginatorId: '0123456789',
-  cpaDestinationDataCentre: '00310',
-  cpaInstitution: '001',
-  cpaTransit: '12345',
-  abaUserName: 'OpenRamp Pty Ltd',
-  abaApcaNumber: '301500',
-  abaBsb: '062-000',
-  abaFinancialInstitution: 'CBA',
-};
+// The sandbox treasury account the payout stage uses (EUR flavour: IBAN + BIC, and every originator id).
+const DEBTOR: Debtor = SANDBOX_DEBTORS.EUR;
 
 function ins(i: number, currency: PayoutCurrency, amountMinor: bigint, c: Partial<Creditor>, remittance = `OpenRamp payout ${i}`): PaymentInstruction {
   return {
