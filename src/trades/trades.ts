@@ -98,6 +98,19 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
     async create({ depositIds, aggregateId }) {
       if (depositIds.length === 0) throw new AppError('INVALID_PARAMETERS', 'trade.create: no deposits');
       const depositKey = aggregateId ?? depositIds[0]!;
+      // The rate may come over the network (ECB): fetch it before taking any row lock, so a slow
+      // rate source never holds deposits locked. The pair (token, payout currency) is immutable
+      // for these deposits, so reading it outside the transaction is safe.
+      const pair = await db
+        .selectFrom('deposits')
+        .innerJoin('flows', 'flows.id', 'deposits.flow_id')
+        .innerJoin('bank_accounts', 'bank_accounts.id', 'flows.bank_account_id')
+        .select(['deposits.currency as from', 'bank_accounts.currency as to'])
+        .where('deposits.id', '=', depositIds[0]!)
+        .executeTakeFirst();
+      if (!pair) throw new AppError('INTERNAL', `trade.create: deposit ${depositIds[0]} has no flow`);
+      if (!isCryptoAsset(pair.from) || !isFiatAsset(pair.to)) throw new AppError('INTERNAL', `trade.create: unsupported pair ${pair.from}/${pair.to}`);
+      const rate = await deps.rates.quote(pair.from, pair.to); // throws a retryable error when no rate is available
       return db.transaction().execute(async (tx) => {
         // Lock the deposits first, then look for the trade: a concurrent run that got here first
         // has committed by the time the locks are ours, so it is seen and nothing is done twice.
@@ -117,8 +130,8 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         const from = first.currency;
         const to = bank.currency;
         if (!isCryptoAsset(from) || !isFiatAsset(to)) throw new AppError('INTERNAL', `trade.create: unsupported pair ${from}/${to}`);
+        if (from !== pair.from || to !== pair.to) throw new AppError('INTERNAL', `trade.create: pair changed under the quote (${pair.from}/${pair.to} → ${from}/${to})`);
         const fromAmount = deposits.reduce((s, d) => s + BigInt(d.amount), 0n);
-        const rate = await deps.rates.quote(from, to); // throws a retryable error when no rate is available
         // The partner's schedule; the fixed fee is that of the rail chosen for the gross amount now.
         const fees = await deps.fees.forPartner(first.partner_id, to, undefined, tx);
         const q = computeQuote(from, to, fromAmount, rate, fees);
