@@ -12,7 +12,14 @@ export interface LoadResult {
   p99Ms: number;
 }
 
-export async function runLoad(opts: { port: number; path: string; headers: () => Record<string, string>; concurrency: number; durationMs: number; warmupMs?: number }): Promise<LoadResult> {
+export async function runLoad(opts: {
+  port: number;
+  path: string;
+  headers: () => Record<string, string>;
+  concurrency: number;
+  durationMs: number;
+  warmupMs?: number;
+}): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const latencies: number[] = [];
   let errors = 0;
@@ -20,16 +27,19 @@ export async function runLoad(opts: { port: number; path: string; headers: () =>
   const one = () =>
     new Promise<void>((resolve) => {
       const t0 = process.hrtime.bigint();
-      const req = http.request({ host: '127.0.0.1', port: opts.port, path: opts.path, method: 'GET', agent, headers: opts.headers() }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (recording) {
-            if (res.statusCode !== 200) errors++;
-            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          }
-          resolve();
-        });
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port: opts.port, path: opts.path, method: 'GET', agent, headers: opts.headers() },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (recording) {
+              if (res.statusCode !== 200) errors++;
+              latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            }
+            resolve();
+          });
+        },
+      );
       req.on('error', () => {
         errors++;
         resolve();

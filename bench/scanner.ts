@@ -64,14 +64,30 @@ export async function benchScanner(opts: { blocks: number }): Promise<{ markdown
     await migrateToLatest(database.db, schema);
     const config = loadConfig({ OPENRAMP_SANDBOX_KYC_DELAY_MS: '0', OPENRAMP_LOG_LEVEL: 'silent' });
     const logger = createLogger({ level: 'silent' });
-    const openramp = await createOpenRamp({ config, database, logger, secrets: { masterKey: randomBytes(32), operatorToken: 'x'.repeat(32), xpubs: { ...SANDBOX_XPUBS } } });
+    const openramp = await createOpenRamp({
+      config,
+      database,
+      logger,
+      secrets: { masterKey: randomBytes(32), operatorToken: 'x'.repeat(32), xpubs: { ...SANDBOX_XPUBS } },
+    });
     const s = openramp.services;
     const partner = await s.partners.create('Bench');
     const customerAddrs: { id: string; addr: string }[] = [];
     for (let i = 0; i < HITS_PER_BLOCK; i++) {
       const { customer } = await s.customers.create(partner.partnerId, { name: `Bench ${i}`, email: `b${i}@example.com` });
-      const bank = await s.bankAccounts.add(partner.partnerId, { customerId: customer.id, currency: 'EUR', bankName: 'B', iban: 'DE89370400440532013000', swift: 'DEUTDEFF' });
-      const f = await s.flows.createOfframp(partner.partnerId, { customerId: customer.id, network: 'ETH', currency: 'USDT', bankAccountId: bank.id });
+      const bank = await s.bankAccounts.add(partner.partnerId, {
+        customerId: customer.id,
+        currency: 'EUR',
+        bankName: 'B',
+        iban: 'DE89370400440532013000',
+        swift: 'DEUTDEFF',
+      });
+      const f = await s.flows.createOfframp(partner.partnerId, {
+        customerId: customer.id,
+        network: 'ETH',
+        currency: 'USDT',
+        bankAccountId: bank.id,
+      });
       customerAddrs.push({ id: customer.id, addr: f.depositAddress.address.toLowerCase() });
     }
     const token = s.registry.tokenFor('ETH', 'USDT')!.contract;
@@ -81,8 +97,18 @@ export async function benchScanner(opts: { blocks: number }): Promise<{ markdown
       // The address book as the scanner holds it: a Map from address to customer.
       const map = new Map<string, string>(customerAddrs.map((c) => [c.addr, c.id]));
       while (map.size < size) map.set(hex20(), customerAddrs[0]!.id);
-      const book: AddressBook = { refresh: async () => 0, lookup: (a) => map.get(a), get size() { return map.size; } };
-      const chain = fakeChain(opts.blocks, token, customerAddrs.map((c) => c.addr));
+      const book: AddressBook = {
+        refresh: async () => 0,
+        lookup: (a) => map.get(a),
+        get size() {
+          return map.size;
+        },
+      };
+      const chain = fakeChain(
+        opts.blocks,
+        token,
+        customerAddrs.map((c) => c.addr),
+      );
       await s.db.deleteFrom('scanner_cursors').execute();
       await s.db.deleteFrom('chain_blocks').execute();
       await s.db.deleteFrom('events').where('object_type', '=', 'deposit').execute();
@@ -108,7 +134,9 @@ export async function benchScanner(opts: { blocks: number }): Promise<{ markdown
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const logsPerS = (opts.blocks * LOGS_PER_BLOCK) / seconds;
       rates[size] = logsPerS;
-      rows.push(`| ${size.toLocaleString('en')} | ${opts.blocks} × ${LOGS_PER_BLOCK} | ${r.matched} | ${seconds.toFixed(2)} | ${logsPerS.toFixed(0)} |`);
+      rows.push(
+        `| ${size.toLocaleString('en')} | ${opts.blocks} × ${LOGS_PER_BLOCK} | ${r.matched} | ${seconds.toFixed(2)} | ${logsPerS.toFixed(0)} |`,
+      );
       map.clear();
     }
     await openramp.close();

@@ -111,7 +111,14 @@ async function appendMany(app: OpenRamp, rows: { partnerId: string; i: number }[
     await db.transaction().execute(async (tx) => {
       for (const r of rows.slice(start, start + TX_EVENTS_MAX)) {
         const id = `cus_bench${String(r.i).padStart(17, '0')}`;
-        await outbox.append(tx, { partnerId: r.partnerId, type: 'CUSTOMER_APPROVED', objectType: 'customer', objectId: id, objectVersion: 1, payload: { id, status: 'CONFIRMED', name: 'Bench Customer', email: 'bench@example.com' } });
+        await outbox.append(tx, {
+          partnerId: r.partnerId,
+          type: 'CUSTOMER_APPROVED',
+          objectType: 'customer',
+          objectId: id,
+          objectVersion: 1,
+          payload: { id, status: 'CONFIRMED', name: 'Bench Customer', email: 'bench@example.com' },
+        });
       }
     });
   }
@@ -119,8 +126,18 @@ async function appendMany(app: OpenRamp, rows: { partnerId: string; i: number }[
 
 async function run(receiver: Receiver, opts: { events: number; partners: number; withDead: boolean }): Promise<WebhookRun> {
   const { database, drop } = await openBenchDatabase();
-  const config = loadConfig({ OPENRAMP_MODE: 'sandbox', OPENRAMP_LOG_LEVEL: 'silent', OPENRAMP_DATA_DIR: '/nonexistent', OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS: '0' });
-  const app = await createOpenRamp({ config, database, secrets: { masterKey: randomBytes(32), operatorToken: `opt_${randomBytes(24).toString('base64url')}`, xpubs: { ...SANDBOX_XPUBS } }, logger: createLogger({ level: 'silent' }) });
+  const config = loadConfig({
+    OPENRAMP_MODE: 'sandbox',
+    OPENRAMP_LOG_LEVEL: 'silent',
+    OPENRAMP_DATA_DIR: '/nonexistent',
+    OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS: '0',
+  });
+  const app = await createOpenRamp({
+    config,
+    database,
+    secrets: { masterKey: randomBytes(32), operatorToken: `opt_${randomBytes(24).toString('base64url')}`, xpubs: { ...SANDBOX_XPUBS } },
+    logger: createLogger({ level: 'silent' }),
+  });
   try {
     const rows: { partnerId: string; i: number }[] = [];
     if (opts.withDead) {
@@ -145,21 +162,32 @@ async function run(receiver: Receiver, opts: { events: number; partners: number;
     const deadlineMs = t0 + 300_000;
     let stats = before;
     while (stats.count - before.count < opts.events) {
-      if (performance.now() > deadlineMs) throw new Error(`webhook bench: ${stats.count - before.count} of ${opts.events} delivered after 300 s`);
+      if (performance.now() > deadlineMs)
+        throw new Error(`webhook bench: ${stats.count - before.count} of ${opts.events} delivered after 300 s`);
       await new Promise((r) => setTimeout(r, 20));
       stats = await receiver.stats();
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     await app.services.webhookDispatcher.stop();
-    return { events: opts.events, partners: opts.partners, seconds, perSecond: opts.events / seconds, cpuMsPerDelivery: (cpu.user + cpu.system) / 1000 / opts.events, deadConnections: stats.held - before.held };
+    return {
+      events: opts.events,
+      partners: opts.partners,
+      seconds,
+      perSecond: opts.events / seconds,
+      cpuMsPerDelivery: (cpu.user + cpu.system) / 1000 / opts.events,
+      deadConnections: stats.held - before.held,
+    };
   } finally {
     await app.close();
     await drop();
   }
 }
 
-export async function benchWebhooks(opts: { events: number; partners: number }): Promise<{ markdown: string; baseline: WebhookRun; withDead: WebhookRun; ratio: number; db: string }> {
+export async function benchWebhooks(opts: {
+  events: number;
+  partners: number;
+}): Promise<{ markdown: string; baseline: WebhookRun; withDead: WebhookRun; ratio: number; db: string }> {
   const db = process.env.DATABASE_URL ? 'postgres' : 'pglite';
   const receiver = await startReceiverProcess();
   try {
@@ -168,7 +196,8 @@ export async function benchWebhooks(opts: { events: number; partners: number }):
     const baseline = await run(receiver, { ...opts, withDead: false });
     const withDead = await run(receiver, { ...opts, withDead: true });
     const ratio = withDead.perSecond / baseline.perSecond;
-    const row = (name: string, r: WebhookRun) => `| ${name} | ${r.events} | ${r.seconds.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.cpuMsPerDelivery.toFixed(2)} | ${r.deadConnections} |`;
+    const row = (name: string, r: WebhookRun) =>
+      `| ${name} | ${r.events} | ${r.seconds.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.cpuMsPerDelivery.toFixed(2)} | ${r.deadConnections} |`;
     const markdown = [
       `### Webhook deliveries to a local receiver (${db}, ${opts.partners} partners, default settings: 64 slots, 8 per partner, 30 s timeout)`,
       '',

@@ -20,12 +20,20 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'openramp-test-'));
 try {
   if (!env.DATABASE_URL) {
     const dump = path.join(tmp, 'pglite-template.tar');
-    const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-pglite-template.ts', dump], { cwd: root, stdio: 'inherit', env });
+    const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-pglite-template.ts', dump], {
+      cwd: root,
+      stdio: 'inherit',
+      env,
+    });
     if (made.status !== 0) process.exit(made.status ?? 1);
     env.OPENRAMP_TEST_PGLITE_DUMP = dump;
   }
   console.log(`running ${files.length} test files on ${env.DATABASE_URL ? 'Postgres' : 'PGlite'}`);
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { cwd: root, stdio: 'inherit', env });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
+    cwd: root,
+    stdio: 'inherit',
+    env,
+  });
   process.exitCode = res.status ?? 1;
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -120,7 +120,14 @@ export async function createOpenRamp(opts: {
 
   const outbox = createOutbox({ ids, clock });
   const jobs = createJobQueue({ db, clock, logger: logger.child({ component: 'jobs' }), ...config.jobs });
-  const partners = createPartners({ db, box, ids, clock, keyPrefix: config.mode === 'production' ? 'ork_live_' : 'ork_test_', keyCacheTtlMs: config.auth.keyCacheTtlMs });
+  const partners = createPartners({
+    db,
+    box,
+    ids,
+    clock,
+    keyPrefix: config.mode === 'production' ? 'ork_live_' : 'ork_test_',
+    keyCacheTtlMs: config.auth.keyCacheTtlMs,
+  });
   const authClock = opts.authClock ?? systemClock;
   const nonces = createNonceStore({ db, clock: authClock, windowSeconds: config.auth.timestampWindowSeconds });
   const kyc = createSandboxKyc({ jobs, clock, delayMs: config.kyc.sandboxDecisionDelayMs });
@@ -128,10 +135,21 @@ export async function createOpenRamp(opts: {
   const bankAccounts = createBankAccounts({ db, ids, clock, outbox, payeeVerifier: nameMatchVerifier });
   const depositAddresses = createDepositAddresses({ db, ids, clock, outbox, deriver: createXpubDeriver(opts.secrets.xpubs) });
   const flows = createFlows({ db, ids, clock, depositAddresses });
-  const usdPerToken = { USDT: parseRate(config.rates.usdPerToken.USDT)!, USDC: parseRate(config.rates.usdPerToken.USDC)! } satisfies Record<string, Rate>;
+  const usdPerToken = { USDT: parseRate(config.rates.usdPerToken.USDT)!, USDC: parseRate(config.rates.usdPerToken.USDC)! } satisfies Record<
+    string,
+    Rate
+  >;
   const rates: RateSource =
     config.rates.source === 'ecb'
-      ? createEcbRateSource({ url: config.rates.ecbUrl, clock, usdPerToken, maxAgeMs: config.rates.maxAgeMs, staleAfterDays: config.rates.staleAfterDays, fetchTimeoutMs: config.rates.fetchTimeoutMs, logger: logger.child({ component: 'rates' }) })
+      ? createEcbRateSource({
+          url: config.rates.ecbUrl,
+          clock,
+          usdPerToken,
+          maxAgeMs: config.rates.maxAgeMs,
+          staleAfterDays: config.rates.staleAfterDays,
+          fetchTimeoutMs: config.rates.fetchTimeoutMs,
+          logger: logger.child({ component: 'rates' }),
+        })
       : createStaticRateSource({ ...DEFAULT_STATIC_RATES, ...config.rates.usdPerToken }, clock);
   const fees = createFees({ db, clock, defaults: config.fees });
 
@@ -149,7 +167,10 @@ export async function createOpenRamp(opts: {
   const deposits = createDeposits({ db, ids, clock, outbox, jobs, registry, ledger });
   const trades = createTrades({ db, ids, clock, outbox, jobs, ledger, rates, fees });
   jobs.register(TRADE_CREATE_JOB, async (p) => {
-    await trades.create({ depositIds: (p.depositIds as string[]) ?? [], ...(typeof p.aggregateId === 'string' ? { aggregateId: p.aggregateId } : {}) });
+    await trades.create({
+      depositIds: (p.depositIds as string[]) ?? [],
+      ...(typeof p.aggregateId === 'string' ? { aggregateId: p.aggregateId } : {}),
+    });
   });
   jobs.register(TRADE_SETTLE_JOB, async (p) => {
     await trades.settle(String(p.tradeId));
@@ -173,7 +194,14 @@ export async function createOpenRamp(opts: {
   const sandboxNetworks = NETWORKS.filter((n) => !config.chains.rpcUrls[n]);
   const sandboxChain =
     config.mode === 'sandbox' && sandboxNetworks.length > 0
-      ? createSandboxChain({ db, clock, logger: logger.child({ component: 'sandbox-chain' }), networks: sandboxNetworks, blockIntervalMs: config.chains.sandboxBlockIntervalMs, finalityDepth: config.chains.sandboxFinalityDepth })
+      ? createSandboxChain({
+          db,
+          clock,
+          logger: logger.child({ component: 'sandbox-chain' }),
+          networks: sandboxNetworks,
+          blockIntervalMs: config.chains.sandboxBlockIntervalMs,
+          finalityDepth: config.chains.sandboxFinalityDepth,
+        })
       : null;
   const chainClients = Object.fromEntries(
     NETWORKS.map((network) => {
@@ -218,7 +246,33 @@ export async function createOpenRamp(opts: {
   });
   const webhooks = createWebhooks({ db, ids, clock, horizon: eventHorizon, notify: () => webhookDispatcher.notify() });
 
-  const services: Services = { webhooks, webhookDispatcher, db, clock, outbox, jobs, partners, nonces, customers, bankAccounts, depositAddresses, flows, rates, fees, balances, registry, ledger, deposits, trades, payouts, chainClients, scanners, sandboxChain, sandboxNetworks: sandboxChain ? sandboxNetworks : [], sandboxClock };
+  const services: Services = {
+    webhooks,
+    webhookDispatcher,
+    db,
+    clock,
+    outbox,
+    jobs,
+    partners,
+    nonces,
+    customers,
+    bankAccounts,
+    depositAddresses,
+    flows,
+    rates,
+    fees,
+    balances,
+    registry,
+    ledger,
+    deposits,
+    trades,
+    payouts,
+    chainClients,
+    scanners,
+    sandboxChain,
+    sandboxNetworks: sandboxChain ? sandboxNetworks : [],
+    sandboxClock,
+  };
 
   const api = await buildApi({
     services,
@@ -259,7 +313,8 @@ export async function createOpenRamp(opts: {
         if (payoutRound) return;
         payoutRound = (async () => {
           await payouts.runBatcher();
-          if (sandboxChain || config.mode === 'sandbox') await payouts.runSandboxBank({ settleImmediately: config.payouts.sandboxSettleImmediately });
+          if (sandboxChain || config.mode === 'sandbox')
+            await payouts.runSandboxBank({ settleImmediately: config.payouts.sandboxSettleImmediately });
         })()
           .catch((err) => logger.error({ err }, 'payout round failed'))
           .finally(() => {

@@ -136,7 +136,8 @@ const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h:
 /** Comma-separated durations such as `0s,5s,5m,30m,2h` → milliseconds. */
 export function parseDurationList(raw: string, setting: string, opts: { itemsMax: number; itemMaxMs: number }): number[] {
   const items = raw.split(',').map((x) => x.trim());
-  if (items.length === 0 || items.some((x) => x === '')) throw new ConfigError(setting, `must be comma-separated durations like ${DEFAULT_WEBHOOK_RETRY_SCHEDULE}, got "${raw}"`);
+  if (items.length === 0 || items.some((x) => x === ''))
+    throw new ConfigError(setting, `must be comma-separated durations like ${DEFAULT_WEBHOOK_RETRY_SCHEDULE}, got "${raw}"`);
   if (items.length > opts.itemsMax) throw new ConfigError(setting, `at most ${opts.itemsMax} entries, got ${items.length}`);
   return items.map((item) => {
     const m = /^(\d{1,9})(ms|s|m|h|d)$/.exec(item);
@@ -152,7 +153,7 @@ export function parseMasterKey(raw: string, setting = 'OPENRAMP_MASTER_KEY'): Bu
   let key: Buffer | null = null;
   if (/^[0-9a-fA-F]{64}$/.test(trimmed)) key = Buffer.from(trimmed, 'hex');
   else if (/^[A-Za-z0-9+/]{43}=?$/.test(trimmed)) key = Buffer.from(trimmed, 'base64');
-  if (!key || key.length !== 32) throw new ConfigError(setting, 'must be 32 bytes as 64 hex characters or base64');
+  if (key?.length !== 32) throw new ConfigError(setting, 'must be 32 bytes as 64 hex characters or base64');
   return key;
 }
 
@@ -201,7 +202,8 @@ export function loadConfig(processEnv: Env = process.env): Config {
     }
     const start = env[`OPENRAMP_SCANNER_START_${network}`]?.trim();
     if (start) {
-      if (start !== 'head' && !/^\d+$/.test(start)) throw new ConfigError(`OPENRAMP_SCANNER_START_${network}`, 'must be a block number or "head"');
+      if (start !== 'head' && !/^\d+$/.test(start))
+        throw new ConfigError(`OPENRAMP_SCANNER_START_${network}`, 'must be a block number or "head"');
       scannerStart[network] = start === 'head' ? 'head' : BigInt(start);
     }
   }
@@ -242,7 +244,9 @@ export function loadConfig(processEnv: Env = process.env): Config {
     rates: ratesConfig(env),
     fees: feesConfig(env),
     payouts: {
-      outboxDir: path.resolve(env.OPENRAMP_PAYOUT_OUTBOX_DIR?.trim() || path.join(env.OPENRAMP_DATA_DIR?.trim() || './.openramp', 'outbox')),
+      outboxDir: path.resolve(
+        env.OPENRAMP_PAYOUT_OUTBOX_DIR?.trim() || path.join(env.OPENRAMP_DATA_DIR?.trim() || './.openramp', 'outbox'),
+      ),
       batchLeadMs: int(env, 'OPENRAMP_PAYOUT_BATCH_LEAD_MS', 600_000, 0, 86_400_000),
       batchImmediately: bool(env, 'OPENRAMP_PAYOUT_BATCH_IMMEDIATELY', mode === 'sandbox'),
       sandboxSettleImmediately: bool(env, 'OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY', true),
@@ -271,7 +275,8 @@ function ratesConfig(env: Env): RatesConfig {
     const raw = env[name]?.trim() || '1';
     const r = parseRate(raw);
     // At most 6 decimals: the rate's precision bounds the rounding remainder the ledger books exactly.
-    if (!r || r.scale > 6) throw new ConfigError(name, `must be a positive decimal with at most 6 decimals (USD per ${token}), got "${raw}"`);
+    if (!r || r.scale > 6)
+      throw new ConfigError(name, `must be a positive decimal with at most 6 decimals (USD per ${token}), got "${raw}"`);
     usdPerToken[token] = raw;
   }
   return {
@@ -293,17 +298,28 @@ function feesConfig(env: Env): Config['fees'] {
     if (v === null) throw new ConfigError(name, `must be a decimal amount in ${RAILS[rail].currency} (e.g. "0.25"), got "${raw}"`);
     fixedFeeMinor[rail] = v;
   }
-  return { spreadBps: int(env, 'OPENRAMP_FEE_SPREAD_BPS', 0, 0, 1000), partnerFeeBps: int(env, 'OPENRAMP_FEE_PARTNER_BPS', 0, 0, 1000), fixedFeeMinor };
+  return {
+    spreadBps: int(env, 'OPENRAMP_FEE_SPREAD_BPS', 0, 0, 1000),
+    partnerFeeBps: int(env, 'OPENRAMP_FEE_PARTNER_BPS', 0, 0, 1000),
+    fixedFeeMinor,
+  };
 }
 
 function webhookConfig(env: Env): WebhookConfig {
   const concurrencyMax = int(env, 'OPENRAMP_WEBHOOK_CONCURRENCY_MAX', 64, 2, 10_000);
   const perPartnerInFlightMax = int(env, 'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX', 8, 1, 10_000);
   if (perPartnerInFlightMax >= concurrencyMax) {
-    throw new ConfigError('OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX', `must be below OPENRAMP_WEBHOOK_CONCURRENCY_MAX (${concurrencyMax}) so one slow endpoint cannot occupy every slot`);
+    throw new ConfigError(
+      'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX',
+      `must be below OPENRAMP_WEBHOOK_CONCURRENCY_MAX (${concurrencyMax}) so one slow endpoint cannot occupy every slot`,
+    );
   }
   return {
-    retryScheduleMs: parseDurationList(env.OPENRAMP_WEBHOOK_RETRY_SCHEDULE?.trim() || DEFAULT_WEBHOOK_RETRY_SCHEDULE, 'OPENRAMP_WEBHOOK_RETRY_SCHEDULE', { itemsMax: 30, itemMaxMs: 7 * 86_400_000 }),
+    retryScheduleMs: parseDurationList(
+      env.OPENRAMP_WEBHOOK_RETRY_SCHEDULE?.trim() || DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+      'OPENRAMP_WEBHOOK_RETRY_SCHEDULE',
+      { itemsMax: 30, itemMaxMs: 7 * 86_400_000 },
+    ),
     timeoutMs: int(env, 'OPENRAMP_WEBHOOK_TIMEOUT_MS', 30_000, 100, 120_000),
     concurrencyMax,
     perPartnerInFlightMax,
@@ -329,32 +345,84 @@ export const CONFIG_DOC: [name: string, dflt: string, meaning: string][] = [
   ['OPENRAMP_BODY_LIMIT_BYTES', '1048576', 'largest accepted request body'],
   ['OPENRAMP_TRUST_PROXY', 'false', 'take the client IP from X-Forwarded-For (for the IP whitelist)'],
   ['OPENRAMP_SANDBOX_KYC_DELAY_MS', '3000', 'sandbox KYC decision delay (0 = decide at creation)'],
-  ['OPENRAMP_WEBHOOK_RETRY_SCHEDULE', DEFAULT_WEBHOOK_RETRY_SCHEDULE, 'webhook attempt delays (first = before the first attempt); after the last attempt fails the delivery is `failed`'],
+  [
+    'OPENRAMP_WEBHOOK_RETRY_SCHEDULE',
+    DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+    'webhook attempt delays (first = before the first attempt); after the last attempt fails the delivery is `failed`',
+  ],
   ['OPENRAMP_WEBHOOK_TIMEOUT_MS', '30000', 'webhook request timeout (connect to response excerpt)'],
   ['OPENRAMP_WEBHOOK_CONCURRENCY_MAX', '64', 'webhook attempts in flight per worker process, all partners'],
-  ['OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX', '8', 'webhook attempts in flight for one partner (below the concurrency, so a dead endpoint cannot hold every slot)'],
+  [
+    'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX',
+    '8',
+    'webhook attempts in flight for one partner (below the concurrency, so a dead endpoint cannot hold every slot)',
+  ],
   ['OPENRAMP_WEBHOOK_POLL_INTERVAL_MS', '200', 'how often an idle webhook worker looks for new events and due retries'],
   ['OPENRAMP_WEBHOOK_FANOUT_BATCH_SIZE_MAX', '500', 'events turned into deliveries per fan-out transaction'],
-  ['OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS', '10000', 'on shutdown, wait this long for in-flight webhook attempts, then release them to other workers'],
-  ['OPENRAMP_RPC_URL_ETH / _MATIC / _TRX', '(sandbox chain)', 'JSON-RPC endpoint per network (java-tron /jsonrpc for TRX); required in production'],
+  [
+    'OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS',
+    '10000',
+    'on shutdown, wait this long for in-flight webhook attempts, then release them to other workers',
+  ],
+  [
+    'OPENRAMP_RPC_URL_ETH / _MATIC / _TRX',
+    '(sandbox chain)',
+    'JSON-RPC endpoint per network (java-tron /jsonrpc for TRX); required in production',
+  ],
   ['OPENRAMP_TOKEN_<NET>_<USDT|USDC>', 'mainnet contracts', 'allow-listed token contract per network'],
-  ['OPENRAMP_MIN_DEPOSIT_<NET> / OPENRAMP_DUST_<NET>', '10 ETH, 1 MATIC/TRX / 0.01', 'below the minimum deposits are held and aggregated; at or below dust ignored'],
-  ['OPENRAMP_CONFIRMATIONS_<NET> / OPENRAMP_FINALIZED_TAG_<NET>', '64/128/20 / true', 'crediting rule: finalized tag, else N confirmations'],
+  [
+    'OPENRAMP_MIN_DEPOSIT_<NET> / OPENRAMP_DUST_<NET>',
+    '10 ETH, 1 MATIC/TRX / 0.01',
+    'below the minimum deposits are held and aggregated; at or below dust ignored',
+  ],
+  [
+    'OPENRAMP_CONFIRMATIONS_<NET> / OPENRAMP_FINALIZED_TAG_<NET>',
+    '64/128/20 / true',
+    'crediting rule: finalized tag, else N confirmations',
+  ],
   ['OPENRAMP_SCANNER_START_<NET>', 'head (sandbox chain: 0)', 'first block for a scanner without a cursor'],
   ['OPENRAMP_SCANNER_POLL_INTERVAL_MS / _RANGE_BLOCKS_MAX', '1000 / 2000', 'scanner cadence and largest eth_getLogs range'],
   ['OPENRAMP_SANDBOX_BLOCK_INTERVAL_MS / _FINALITY_DEPTH', '1000 / 3', 'sandbox chain block time and finality depth'],
   ['OPENRAMP_PAYOUT_OUTBOX_DIR', '<data dir>/outbox', 'where payment files are written for the bank connection (<dir>/<rail>/<file>)'],
-  ['OPENRAMP_PAYOUT_BATCH_IMMEDIATELY', 'true in sandbox', 'send each batch at once instead of at its cut-off window (minus OPENRAMP_PAYOUT_BATCH_LEAD_MS, default 600000)'],
-  ['OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY', 'true', 'sandbox bank settles as soon as it reads a file; false = on the expected arrival date (move time with /sandbox/time/advance)'],
-  ['OPENRAMP_RATE_SOURCE', 'static', '`static` (built-in table, stablecoins at par) or `ecb` (ECB daily euro reference rates, crossed through USD)'],
+  [
+    'OPENRAMP_PAYOUT_BATCH_IMMEDIATELY',
+    'true in sandbox',
+    'send each batch at once instead of at its cut-off window (minus OPENRAMP_PAYOUT_BATCH_LEAD_MS, default 600000)',
+  ],
+  [
+    'OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY',
+    'true',
+    'sandbox bank settles as soon as it reads a file; false = on the expected arrival date (move time with /sandbox/time/advance)',
+  ],
+  [
+    'OPENRAMP_RATE_SOURCE',
+    'static',
+    '`static` (built-in table, stablecoins at par) or `ecb` (ECB daily euro reference rates, crossed through USD)',
+  ],
   ['OPENRAMP_RATES_ECB_URL', ECB_DAILY_URL, 'where the ECB reference-rate XML is fetched from'],
-  ['OPENRAMP_RATES_MAX_AGE_MS', '3600000', 'how long a fetched ECB document is reused before it is fetched again (a failed refresh keeps the last good one while not stale)'],
-  ['OPENRAMP_RATES_STALE_AFTER_DAYS', '5', 'ECB rates published more than this many calendar days ago are refused: trades wait (retry) for fresh rates'],
+  [
+    'OPENRAMP_RATES_MAX_AGE_MS',
+    '3600000',
+    'how long a fetched ECB document is reused before it is fetched again (a failed refresh keeps the last good one while not stale)',
+  ],
+  [
+    'OPENRAMP_RATES_STALE_AFTER_DAYS',
+    '5',
+    'ECB rates published more than this many calendar days ago are refused: trades wait (retry) for fresh rates',
+  ],
   ['OPENRAMP_RATES_FETCH_TIMEOUT_MS', '10000', 'timeout of the ECB rate fetch'],
   ['OPENRAMP_RATE_USD_PER_USDT / _USDC', '1', 'USD per token (stablecoin par), both rate sources'],
-  ['OPENRAMP_FEE_SPREAD_BPS', '0', 'default spread, basis points of the gross fiat amount (0–1000); per partner: POST /ops/partners/:id/fee-schedule'],
+  [
+    'OPENRAMP_FEE_SPREAD_BPS',
+    '0',
+    'default spread, basis points of the gross fiat amount (0–1000); per partner: POST /ops/partners/:id/fee-schedule',
+  ],
   ['OPENRAMP_FEE_PARTNER_BPS', '0', 'default partner fee (owed to the partner), basis points of gross (0–1000)'],
-  ['OPENRAMP_FEE_FIXED_<RAIL>', '0', 'default fixed fee per payout rail in its currency, e.g. OPENRAMP_FEE_FIXED_SEPA_INSTANT=0.25, OPENRAMP_FEE_FIXED_ACH=0.50'],
+  [
+    'OPENRAMP_FEE_FIXED_<RAIL>',
+    '0',
+    'default fixed fee per payout rail in its currency, e.g. OPENRAMP_FEE_FIXED_SEPA_INSTANT=0.25, OPENRAMP_FEE_FIXED_ACH=0.50',
+  ],
   ['OPENRAMP_CONFIG_FILE', '', 'optional JSON file with any of these settings'],
   ['OPENRAMP_LOG_LEVEL', 'info', 'pino log level'],
 ];

@@ -26,15 +26,21 @@ function readOrCreate(file: string, create: () => string): string {
 
 export function resolveSecrets(config: Config, logger: Logger): RuntimeSecrets {
   const masterKey =
-    config.masterKey ?? parseMasterKey(readOrCreate(path.join(config.dataDir, 'master.key'), () => randomBytes(32).toString('hex')), `${config.dataDir}/master.key`);
-  const operatorToken = config.operatorToken ?? readOrCreate(path.join(config.dataDir, 'operator-token'), () => `opt_${randomBytes(24).toString('base64url')}`);
+    config.masterKey ??
+    parseMasterKey(
+      readOrCreate(path.join(config.dataDir, 'master.key'), () => randomBytes(32).toString('hex')),
+      `${config.dataDir}/master.key`,
+    );
+  const operatorToken =
+    config.operatorToken ?? readOrCreate(path.join(config.dataDir, 'operator-token'), () => `opt_${randomBytes(24).toString('base64url')}`);
   const xpubs = {} as Record<NetworkFamily, string>;
   for (const family of ['EVM', 'TRON'] as const) {
     const setting = `OPENRAMP_XPUB_${family}`;
     const configured = config.xpubs[family];
     if (config.mode === 'production') {
       if (!configured) throw new ConfigError(setting, 'is required in production mode');
-      if (isSandboxXpub(configured)) throw new ConfigError(setting, 'is the public sandbox test xpub; anyone holds its private keys, so production refuses it');
+      if (isSandboxXpub(configured))
+        throw new ConfigError(setting, 'is the public sandbox test xpub; anyone holds its private keys, so production refuses it');
     }
     const xpub = configured ?? SANDBOX_XPUBS[family];
     try {
@@ -44,7 +50,10 @@ export function resolveSecrets(config: Config, logger: Logger): RuntimeSecrets {
       throw new ConfigError(setting, (err as Error).message);
     }
     if (isSandboxXpub(xpub)) {
-      logger.warn({ family }, `SANDBOX: deposit addresses for ${family} derive from the PUBLIC test mnemonic — never send real funds to them`);
+      logger.warn(
+        { family },
+        `SANDBOX: deposit addresses for ${family} derive from the PUBLIC test mnemonic — never send real funds to them`,
+      );
     }
     xpubs[family] = xpub;
   }
@@ -61,7 +70,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<RunningServer> {
   const secrets = resolveSecrets(config, logger);
   const database = await openConfiguredDatabase(config);
   try {
@@ -80,7 +93,11 @@ export async function startServer(config: Config, logger: Logger, out: (line: st
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     mkdirSync(config.dataDir, { recursive: true });
-    writeFileSync(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }, null, 2), { mode: 0o600 });
+    writeFileSync(
+      path.join(config.dataDir, SERVER_FILE),
+      JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }, null, 2),
+      { mode: 0o600 },
+    );
   }
 
   if (config.mode === 'sandbox') {

@@ -160,7 +160,7 @@ describe('parseAccountXpub', () => {
       'xpub',
       '0x9858EfFD232B4033E47d90003D41EC34EcaEda94',
       flipped, // checksum mismatch
-      xpub + 'x',
+      `${xpub}x`,
       xpub.slice(0, -1),
       b58c.encode(new Uint8Array(77)), // wrong length
       b58c.encode(new Uint8Array(78)), // wrong version
@@ -245,15 +245,15 @@ describe('TRON conversions', () => {
       const payload = b58c.decode(b58);
       assert.equal(payload.length, 21);
       assert.equal(payload[0], 0x41);
-      assert.equal('0x' + bytesToHex(payload.subarray(1)), hex);
+      assert.equal(`0x${bytesToHex(payload.subarray(1))}`, hex);
 
       assert.equal(isValidTronAddress(b58), true);
       assert.equal(tronToHex(b58), hex);
       assert.equal(hexToTron(hex), b58);
       assert.equal(hexToTron(hex.slice(2)), b58);
       assert.equal(hexToTron(hex.toUpperCase().replace('0X', '0x')), b58);
-      assert.equal(hexToTron('41' + hex.slice(2)), b58);
-      assert.equal(hexToTron('0x41' + hex.slice(2)), b58);
+      assert.equal(hexToTron(`41${hex.slice(2)}`), b58);
+      assert.equal(hexToTron(`0x41${hex.slice(2)}`), b58);
       assert.equal(hexToTron(tronToHex(b58)), b58);
       assert.equal(normalizeAddress('TRON', b58), b58);
       assert.equal(normalizeAddress('TRON', `  ${b58}\n`), b58);
@@ -262,7 +262,7 @@ describe('TRON conversions', () => {
 
   test('bad checksum rejected', () => {
     const good = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';
-    const bad = good.slice(0, -1) + 'u';
+    const bad = `${good.slice(0, -1)}u`;
     assert.equal(isValidTronAddress(bad), false);
     assert.equal(normalizeAddress('TRON', bad), null);
     assert.throws(() => tronToHex(bad), /invalid TRON address/);

@@ -16,7 +16,8 @@ function multipart(fields: Record<string, string>, file?: { name: string; filena
   const boundary = '----openramp-test-boundary';
   let body = '';
   for (const [k, v] of Object.entries(fields)) body += `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`;
-  if (file) body += `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: application/pdf\r\n\r\n${file.content}\r\n`;
+  if (file)
+    body += `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: application/pdf\r\n\r\n${file.content}\r\n`;
   body += `--${boundary}--\r\n`;
   return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
@@ -33,7 +34,11 @@ describe('bank accounts, lists and previews through the API', () => {
 
   it('adds a verified account for each of the six currencies (JSON)', async () => {
     for (const [currency, fields] of Object.entries(GOOD_BANKS)) {
-      const r = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId, currency, accountName: 'Maria Garcia', ...fields } });
+      const r = await call(ctx, {
+        method: 'POST',
+        url: '/bank-account/add',
+        body: { customerId, currency, accountName: 'Maria Garcia', ...fields },
+      });
       assert.equal(r.status, 200, `${currency}: ${r.body}`);
       assert.match(r.json.bankAccountId, /^ba_/);
       assert.equal(r.json.data.verificationStatus, 'VERIFIED');
@@ -52,23 +57,39 @@ describe('bank accounts, lists and previews through the API', () => {
       [{ currency: 'USD', bankName: 'X', accountNo: '123456789', aba: '021000022' }, /^aba: /],
       [{ currency: 'AUD', bankName: 'X', accountNo: '12345678', bsb: '12345' }, /^bsb: /],
       [{ currency: 'CAD', bankName: 'X', accountNo: '1234567', institutionNumber: '3', transit: '12345' }, /^institutionNumber: /],
-      [{ currency: 'GBP', bankName: 'X', accountNo: '66374959', sortCode: '089999', swift: 'BARCGB22' }, /^(accountNo|sortCode): .*modulus/i],
+      [
+        { currency: 'GBP', bankName: 'X', accountNo: '66374959', sortCode: '089999', swift: 'BARCGB22' },
+        /^(accountNo|sortCode): .*modulus/i,
+      ],
       [{ currency: 'JPY', bankName: 'X', accountNo: '1' }, /^currency: must be one of/],
-      [{ currency: 'EUR', bankName: 'X', iban: 'DE89370400440532013000', swift: 'DEUTDEFF', accountName: 'A', beneficiaryName: 'B' }, /^beneficiaryName: /],
+      [
+        { currency: 'EUR', bankName: 'X', iban: 'DE89370400440532013000', swift: 'DEUTDEFF', accountName: 'A', beneficiaryName: 'B' },
+        /^beneficiaryName: /,
+      ],
       [{ currency: 'EUR', bankName: 42, iban: 'DE89370400440532013000', swift: 'DEUTDEFF' }, /^bankName: /],
     ];
-    const before = await ctx.openramp.services.db.selectFrom('bank_accounts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const before = await ctx.openramp.services.db
+      .selectFrom('bank_accounts')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     for (const [body, re] of cases) {
       const r = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId, ...body } });
       assert.equal(r.status, 422, JSON.stringify(body));
       assert.equal(r.json.status, 'INVALID_PARAMETERS');
       assert.match(r.json.message, re, r.json.message);
     }
-    const unknown = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId: 'cus_nope', currency: 'EUR', bankName: 'X', iban: 'DE89370400440532013000', swift: 'DEUTDEFF' } });
+    const unknown = await call(ctx, {
+      method: 'POST',
+      url: '/bank-account/add',
+      body: { customerId: 'cus_nope', currency: 'EUR', bankName: 'X', iban: 'DE89370400440532013000', swift: 'DEUTDEFF' },
+    });
     assert.equal(unknown.status, 422);
     assert.equal(unknown.json.status, 'FAILED');
     assert.match(unknown.json.message, /customer not found/);
-    const afterCount = await ctx.openramp.services.db.selectFrom('bank_accounts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const afterCount = await ctx.openramp.services.db
+      .selectFrom('bank_accounts')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(afterCount.n, before.n);
   });
 
@@ -78,18 +99,28 @@ describe('bank accounts, lists and previews through the API', () => {
       { name: 'statementFile', filename: 'statement.pdf', content: '%PDF-1.4 test' },
     );
     const headers = signedHeaders({ method: 'POST', url: '/bank-account/add', rawBody: '' }, ctx.partner);
-    const res = await ctx.openramp.api.inject({ method: 'POST', url: '/bank-account/add', headers: { ...headers, 'content-type': contentType }, payload: body });
+    const res = await ctx.openramp.api.inject({
+      method: 'POST',
+      url: '/bank-account/add',
+      headers: { ...headers, 'content-type': contentType },
+      payload: body,
+    });
     assert.equal(res.statusCode, 200, res.body);
     const json = res.json();
     assert.equal(json.data.bsb, '032000');
     assert.equal(json.data.accountName, 'MARIA GARCIA');
     assert.equal(json.data.verificationStatus, 'VERIFIED');
-    const row = await ctx.openramp.services.db.selectFrom('bank_accounts').selectAll().where('id', '=', json.bankAccountId).executeTakeFirstOrThrow();
+    const row = await ctx.openramp.services.db
+      .selectFrom('bank_accounts')
+      .selectAll()
+      .where('id', '=', json.bankAccountId)
+      .executeTakeFirstOrThrow();
     assert.equal(row.statement_file_name, 'statement.pdf');
   });
 
   it('paginates lists with the contract shape and bounds', async () => {
-    for (let i = 0; i < 3; i++) await call(ctx, { method: 'POST', url: '/customer/create', body: { name: `Page Person ${i}`, email: `page${i}@example.com` } });
+    for (let i = 0; i < 3; i++)
+      await call(ctx, { method: 'POST', url: '/customer/create', body: { name: `Page Person ${i}`, email: `page${i}@example.com` } });
     const p1 = await call(ctx, { method: 'GET', url: '/customer/list?pageNum=1&pageSize=2' });
     assert.equal(p1.status, 200);
     assert.equal(p1.json.data.pageNum, 1);
@@ -126,7 +157,12 @@ describe('bank accounts, lists and previews through the API', () => {
     const b = await call(ctx, { method: 'POST', url: '/deposit-address/create', body: { customerId, currency: 'USDC', network: 'MATIC' } });
     assert.equal(a.status, 200, a.body);
     assert.equal(a.json.data.id, b.json.data.id);
-    const events = await ctx.openramp.services.db.selectFrom('events').selectAll().where('type', '=', 'DEPOSIT_ADDRESS_APPROVED').where('object_id', '=', a.json.data.id).execute();
+    const events = await ctx.openramp.services.db
+      .selectFrom('events')
+      .selectAll()
+      .where('type', '=', 'DEPOSIT_ADDRESS_APPROVED')
+      .where('object_id', '=', a.json.data.id)
+      .execute();
     assert.equal(events.length, 1);
   });
 
@@ -134,7 +170,12 @@ describe('bank accounts, lists and previews through the API', () => {
     const bad = await call(ctx, { method: 'POST', url: '/customer/create', rawBody: '{"name": "x",' });
     assert.equal(bad.status, 422);
     assert.deepEqual(bad.json, { status: 'INVALID_PARAMETERS', message: 'body: malformed JSON' });
-    const form = await call(ctx, { method: 'POST', url: '/customer/create', rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await call(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      rawBody: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(form.status, 422);
     assert.match(form.json.message, /Content-Type/);
     const huge = await call(ctx, { method: 'POST', url: '/customer/create', body: { name: 'x'.repeat(2_000_000), email: 'a@b.co' } });
@@ -160,24 +201,51 @@ describe('sandbox KYC with a delay', () => {
       assert.equal(d.json.data.status, 'CONFIRMED');
 
       const b = await call(ctx, { method: 'POST', url: '/customer/create', body: { name: 'Manual Mo', email: 'mo@example.com' } });
-      const decided = await call(ctx, { method: 'POST', url: '/sandbox/customer/decide', body: { customerId: b.json.customerId, decision: 'REJECT' } });
+      const decided = await call(ctx, {
+        method: 'POST',
+        url: '/sandbox/customer/decide',
+        body: { customerId: b.json.customerId, decision: 'REJECT' },
+      });
       assert.equal(decided.status, 200, decided.body);
       assert.equal(decided.json.data.status, 'REJECTED');
-      const again = await call(ctx, { method: 'POST', url: '/sandbox/customer/decide', body: { customerId: b.json.customerId, decision: 'APPROVE' } });
+      const again = await call(ctx, {
+        method: 'POST',
+        url: '/sandbox/customer/decide',
+        body: { customerId: b.json.customerId, decision: 'APPROVE' },
+      });
       assert.equal(again.status, 422);
       clock.advance(5001);
       await ctx.openramp.services.jobs.runDue(); // the scheduled job finds it decided and does nothing
       const still = await call(ctx, { method: 'GET', url: `/customer/detail?id=${b.json.customerId}` });
       assert.equal(still.json.data.status, 'REJECTED');
-      const events = await ctx.openramp.services.db.selectFrom('events').select('type').where('object_id', '=', b.json.customerId).execute();
-      assert.deepEqual(events.map((e) => e.type), ['CUSTOMER_REJECTED']);
+      const events = await ctx.openramp.services.db
+        .selectFrom('events')
+        .select('type')
+        .where('object_id', '=', b.json.customerId)
+        .execute();
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['CUSTOMER_REJECTED'],
+      );
     } finally {
       await ctx.close();
     }
   });
 
   it('sandbox endpoints are refused in production mode', async () => {
-    const ctx = await createTestContext({ env: { OPENRAMP_MODE: 'production', DATABASE_URL: 'postgres://unused/x', OPENRAMP_MASTER_KEY: 'a'.repeat(64), OPENRAMP_OPERATOR_TOKEN: 'o'.repeat(32), OPENRAMP_XPUB_EVM: 'x', OPENRAMP_XPUB_TRON: 'y', OPENRAMP_RPC_URL_ETH: 'http://127.0.0.1:9/eth', OPENRAMP_RPC_URL_MATIC: 'http://127.0.0.1:9/matic', OPENRAMP_RPC_URL_TRX: 'http://127.0.0.1:9/jsonrpc' } });
+    const ctx = await createTestContext({
+      env: {
+        OPENRAMP_MODE: 'production',
+        DATABASE_URL: 'postgres://unused/x',
+        OPENRAMP_MASTER_KEY: 'a'.repeat(64),
+        OPENRAMP_OPERATOR_TOKEN: 'o'.repeat(32),
+        OPENRAMP_XPUB_EVM: 'x',
+        OPENRAMP_XPUB_TRON: 'y',
+        OPENRAMP_RPC_URL_ETH: 'http://127.0.0.1:9/eth',
+        OPENRAMP_RPC_URL_MATIC: 'http://127.0.0.1:9/matic',
+        OPENRAMP_RPC_URL_TRX: 'http://127.0.0.1:9/jsonrpc',
+      },
+    });
     try {
       const { customerId } = await onboard(ctx);
       const r = await call(ctx, { method: 'POST', url: '/sandbox/customer/decide', body: { customerId, decision: 'APPROVE' } });

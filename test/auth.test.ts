@@ -4,7 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { call, createTestContext, onboard, signedHeaders, type SignedRequest, type TestContext } from './helpers/harness.ts';
 import { createTwoAppsOnOneDatabase } from './helpers/second-app.ts';
-import { canonicalString, escapeNonAsciiLikePython, sha256Hex, signRequest, verifySignature, type CanonicalParts } from '../src/auth/signature.ts';
+import {
+  canonicalString,
+  escapeNonAsciiLikePython,
+  sha256Hex,
+  signRequest,
+  verifySignature,
+  type CanonicalParts,
+} from '../src/auth/signature.ts';
 import { isValidIpOrCidr } from '../src/api/auth.ts';
 import { AppError } from '../src/lib/errors.ts';
 import type { Clock } from '../src/lib/clock.ts';
@@ -28,7 +35,10 @@ interface Result {
 }
 
 /** Injects a request with exactly these headers (no signing): for replays and missing headers. */
-async function injectRaw(ctx: TestContext, r: { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; payload?: string; remoteAddress?: string }): Promise<Result> {
+async function injectRaw(
+  ctx: TestContext,
+  r: { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; payload?: string; remoteAddress?: string },
+): Promise<Result> {
   const res = await ctx.openramp.api.inject({
     method: r.method,
     url: r.url,
@@ -50,7 +60,13 @@ async function send(ctx: TestContext, r: SignedRequest, opts: { drop?: string[];
   const headers: Record<string, string> = { ...signedHeaders(r, r.creds ?? ctx.partner) };
   for (const h of opts.drop ?? []) delete headers[h];
   const payload = r.rawBody ?? (r.body === undefined ? undefined : JSON.stringify(r.body));
-  return injectRaw(ctx, { method: r.method, url: r.url, headers, ...(payload !== undefined ? { payload } : {}), ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}) });
+  return injectRaw(ctx, {
+    method: r.method,
+    url: r.url,
+    headers,
+    ...(payload !== undefined ? { payload } : {}),
+    ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}),
+  });
 }
 
 /** A 401 in the contract envelope: exactly {status, message}, status UNAUTHORISED. */
@@ -104,7 +120,11 @@ function spacedJson(obj: Record<string, string | number | boolean>): string {
 
 /** The stored customer (create returns only ids): proves the body the server parsed. */
 async function storedCustomer(ctx: TestContext, id: string) {
-  return ctx.openramp.services.db.selectFrom('customers').select(['name', 'email', 'partner_id']).where('id', '=', id).executeTakeFirstOrThrow();
+  return ctx.openramp.services.db
+    .selectFrom('customers')
+    .select(['name', 'email', 'partner_id'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 }
 
 function uniqueEmail(tag: string): string {
@@ -147,7 +167,15 @@ const VECTORS = [
 ] as const;
 
 function vectorParts(v: (typeof VECTORS)[number]): CanonicalParts {
-  return { method: v.method, host: V_HOST, path: v.path, query: v.query, bodySha256Hex: v.body === '' ? '' : sha256Hex(v.body), timestamp: V_TIMESTAMP, nonce: V_NONCE };
+  return {
+    method: v.method,
+    host: V_HOST,
+    path: v.path,
+    query: v.query,
+    bodySha256Hex: v.body === '' ? '' : sha256Hex(v.body),
+    timestamp: V_TIMESTAMP,
+    nonce: V_NONCE,
+  };
 }
 
 const PY_SIGN = `
@@ -173,13 +201,22 @@ describe('signing: the contract’s canonical test vectors', () => {
       canonicalString(vectorParts(VECTORS[0])),
       'POST\nyour-partner-api-host.com\n/payment/estimate\n\n44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\n1700000000\n6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b',
     );
-    assert.equal(canonicalString(vectorParts(VECTORS[1])), 'GET\nyour-partner-api-host.com\n/balance\ncurrency=USDT&network=TRX\n\n1700000000\n6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b');
+    assert.equal(
+      canonicalString(vectorParts(VECTORS[1])),
+      'GET\nyour-partner-api-host.com\n/balance\ncurrency=USDT&network=TRX\n\n1700000000\n6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b',
+    );
     // The method is upper-cased as the contract says.
     assert.equal(canonicalString({ ...vectorParts(VECTORS[1]), method: 'get' }), canonicalString(vectorParts(VECTORS[1])));
   });
 
   it('Python hmac/hashlib computes the same canonical strings and signatures from the same inputs', () => {
-    const py = python(PY_SIGN, { secret: V_SECRET, host: V_HOST, timestamp: V_TIMESTAMP, nonce: V_NONCE, vectors: VECTORS.map(({ method, path, query, body }) => ({ method, path, query, body })) }) as { canonical: string; signature: string }[];
+    const py = python(PY_SIGN, {
+      secret: V_SECRET,
+      host: V_HOST,
+      timestamp: V_TIMESTAMP,
+      nonce: V_NONCE,
+      vectors: VECTORS.map(({ method, path, query, body }) => ({ method, path, query, body })),
+    }) as { canonical: string; signature: string }[];
     assert.equal(py.length, VECTORS.length);
     VECTORS.forEach((v, i) => {
       assert.equal(py[i]!.canonical, canonicalString(vectorParts(v)), v.name);
@@ -191,7 +228,17 @@ describe('signing: the contract’s canonical test vectors', () => {
   it('verifySignature accepts each vector and refuses a one-character change of the signature or any input', () => {
     for (const v of VECTORS) {
       const p = vectorParts(v);
-      const input = { secret: V_SECRET, signature: v.expected, method: p.method, hosts: [V_HOST], path: p.path, query: p.query, bodyHashes: [p.bodySha256Hex], timestamp: p.timestamp, nonce: p.nonce };
+      const input = {
+        secret: V_SECRET,
+        signature: v.expected,
+        method: p.method,
+        hosts: [V_HOST],
+        path: p.path,
+        query: p.query,
+        bodyHashes: [p.bodySha256Hex],
+        timestamp: p.timestamp,
+        nonce: p.nonce,
+      };
       assert.equal(verifySignature(input), true, v.name);
       assert.equal(verifySignature({ ...input, signature: v.expected.toUpperCase() }), true, 'hex case does not matter');
       const flipped = (v.expected[0] === '0' ? '1' : '0') + v.expected.slice(1);
@@ -206,8 +253,16 @@ describe('signing: the contract’s canonical test vectors', () => {
   });
 
   it('Python-style escaping equals Python’s json.dumps(separators=(",", ":")) byte for byte', () => {
-    const obj = { name: 'Zoë Ürlich 😀', s: 'tab\t nl\n del\u007f quote" backslash\\ slash/ ctrl\u0001 ls\u2028 euro€', n: 100, nested: { k: ['ü', 1.5, true, null] } };
-    const py = python('import sys, json\nprint(json.dumps(json.dumps(json.loads(sys.stdin.buffer.read().decode("utf-8")), separators=(",", ":"))))', obj) as string;
+    const obj = {
+      name: 'Zoë Ürlich 😀',
+      s: 'tab\t nl\n del\u007f quote" backslash\\ slash/ ctrl\u0001 ls\u2028 euro€',
+      n: 100,
+      nested: { k: ['ü', 1.5, true, null] },
+    };
+    const py = python(
+      'import sys, json\nprint(json.dumps(json.dumps(json.loads(sys.stdin.buffer.read().decode("utf-8")), separators=(",", ":"))))',
+      obj,
+    ) as string;
     assert.equal(escapeNonAsciiLikePython(JSON.stringify(obj)), py);
     assert.ok(py.includes('\\ud83d\\ude00'), 'emoji as a lowercase surrogate pair');
   });
@@ -238,9 +293,15 @@ describe('accepted canonical forms (real requests)', () => {
     const r = await call(ctxPublic, { method: 'GET', url: '/basic-info', host: 'localhost:80', sign: { host: 'ramp.example.com' } });
     assertOk(r);
     // Control: a deployment without that public host refuses the same signature.
-    assertUnauthorised(await call(ctx, { method: 'GET', url: '/basic-info', host: 'localhost:80', sign: { host: 'ramp.example.com' } }), /signature/);
+    assertUnauthorised(
+      await call(ctx, { method: 'GET', url: '/basic-info', host: 'localhost:80', sign: { host: 'ramp.example.com' } }),
+      /signature/,
+    );
     // And the public-host deployment still refuses a host it was not configured with.
-    assertUnauthorised(await call(ctxPublic, { method: 'GET', url: '/basic-info', host: 'localhost:80', sign: { host: 'other.example.com' } }), /signature/);
+    assertUnauthorised(
+      await call(ctxPublic, { method: 'GET', url: '/basic-info', host: 'localhost:80', sign: { host: 'other.example.com' } }),
+      /signature/,
+    );
   });
 
   it('path/query: (path, rawQuery) and (path?rawQuery, "") for a GET with a query', async () => {
@@ -278,12 +339,26 @@ describe('accepted canonical forms (real requests)', () => {
     const rawBody = spacedJson(obj);
     assert.ok(rawBody.includes('", "') && rawBody.includes('": "'));
     assert.notEqual(sha256Hex(rawBody), sha256Hex(JSON.stringify(obj)));
-    const r = await call(ctx, { method: 'POST', url: '/customer/create', rawBody, sign: { bodySha256Hex: sha256Hex(JSON.stringify(obj)) } });
+    const r = await call(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      rawBody,
+      sign: { bodySha256Hex: sha256Hex(JSON.stringify(obj)) },
+    });
     assertOk(r);
-    assert.deepEqual(await storedCustomer(ctx, r.json.customerId), { name: 'Sam Spaces', email: obj.email, partner_id: ctx.partner.partnerId });
+    assert.deepEqual(await storedCustomer(ctx, r.json.customerId), {
+      name: 'Sam Spaces',
+      email: obj.email,
+      partner_id: ctx.partner.partnerId,
+    });
     // With non-ASCII the JSON.stringify form (UTF-8, unescaped) differs from the Python-escaped one.
     const obj2 = { name: 'Søren Ærø', email: uniqueEmail('soren') };
-    const r2 = await call(ctx, { method: 'POST', url: '/customer/create', rawBody: spacedJson(obj2), sign: { bodySha256Hex: sha256Hex(JSON.stringify(obj2)) } });
+    const r2 = await call(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      rawBody: spacedJson(obj2),
+      sign: { bodySha256Hex: sha256Hex(JSON.stringify(obj2)) },
+    });
     assertOk(r2);
     assert.notEqual(JSON.stringify(obj2), escapeNonAsciiLikePython(JSON.stringify(obj2)));
     assert.equal((await storedCustomer(ctx, r2.json.customerId)).name, 'Søren Ærø');
@@ -306,14 +381,28 @@ canonical = "\\n".join(["POST", a["host"], a["path"], "", body_hash, a["timestam
 sig = hmac.new(a["secret"].encode("utf-8"), canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 print(json.dumps({"sent": sent, "signed": signed, "signature": sig}))
 `,
-      { body: { name, email, type: 'DEPOSITOR', isIndividual: true }, host: 'localhost:80', path: '/customer/create', timestamp, nonce, secret: ctx.partner.apiSecret },
+      {
+        body: { name, email, type: 'DEPOSITOR', isIndividual: true },
+        host: 'localhost:80',
+        path: '/customer/create',
+        timestamp,
+        nonce,
+        secret: ctx.partner.apiSecret,
+      },
     ) as { sent: string; signed: string; signature: string };
     assert.ok(py.sent.includes('\\ud83d\\ude00') && py.sent.includes('\\u00eb') && py.sent.includes('", "'), py.sent);
     assert.ok(py.signed.includes('\\ud83d\\ude00') && !py.signed.includes('", "'), py.signed);
     const r = await injectRaw(ctx, {
       method: 'POST',
       url: '/customer/create',
-      headers: { host: 'localhost:80', 'content-type': 'application/json', 'x-api-key': ctx.partner.apiKey, 'x-timestamp': timestamp, 'x-nonce': nonce, 'x-signature': py.signature },
+      headers: {
+        host: 'localhost:80',
+        'content-type': 'application/json',
+        'x-api-key': ctx.partner.apiKey,
+        'x-timestamp': timestamp,
+        'x-nonce': nonce,
+        'x-signature': py.signature,
+      },
       payload: py.sent,
     });
     assertOk(r);
@@ -323,17 +412,34 @@ print(json.dumps({"sent": sent, "signed": signed, "signature": sig}))
     const email2 = uniqueEmail('zoe2');
     const obj2 = { name, email: email2 };
     const utf8Spaced = `{"name": ${JSON.stringify(name)}, "email": ${JSON.stringify(email2)}}`;
-    const r2 = await call(ctx, { method: 'POST', url: '/customer/create', rawBody: utf8Spaced, sign: { bodySha256Hex: sha256Hex(escapeNonAsciiLikePython(JSON.stringify(obj2))) } });
+    const r2 = await call(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      rawBody: utf8Spaced,
+      sign: { bodySha256Hex: sha256Hex(escapeNonAsciiLikePython(JSON.stringify(obj2))) },
+    });
     assertOk(r2);
     assert.equal((await storedCustomer(ctx, r2.json.customerId)).name, name);
   });
 
   it('body: empty body hash for a multipart/form-data bank-account add (built by hand)', async () => {
-    const c = await call(ctx, { method: 'POST', url: '/customer/create', body: { name: 'Mia Schulz', email: uniqueEmail('mia'), type: 'DEPOSITOR', isIndividual: true } });
+    const c = await call(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      body: { name: 'Mia Schulz', email: uniqueEmail('mia'), type: 'DEPOSITOR', isIndividual: true },
+    });
     assertOk(c);
     const customerId = c.json.customerId as string;
     const boundary = '----OpenRampTestBoundary7MA4YWxkTrZu0gW';
-    const fields: Record<string, string> = { customerId, currency: 'EUR', bankName: 'Deutsche Bank', accountNo: '1234567890', iban: 'DE89370400440532013000', swift: 'DEUTDEFF', accountName: 'Mia Schulz' };
+    const fields: Record<string, string> = {
+      customerId,
+      currency: 'EUR',
+      bankName: 'Deutsche Bank',
+      accountNo: '1234567890',
+      iban: 'DE89370400440532013000',
+      swift: 'DEUTDEFF',
+      accountName: 'Mia Schulz',
+    };
     let rawBody = '';
     for (const [k, v] of Object.entries(fields)) rawBody += `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`;
     rawBody += `--${boundary}\r\nContent-Disposition: form-data; name="statementFile"; filename="statement.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 not really a pdf\r\n`;
@@ -395,31 +501,63 @@ describe('tampered or incomplete requests are refused with 401 UNAUTHORISED', ()
     const signedBody = { name: 'Signed Name', email: uniqueEmail('signed') };
     const sentBody = { name: 'Sent Name', email: uniqueEmail('sent') };
     const bodySha256Hex = sha256Hex(JSON.stringify(signedBody));
-    assertUnauthorised(await call(ctx, { method: 'POST', url: '/customer/create', rawBody: JSON.stringify(sentBody), sign: { bodySha256Hex } }), /signature/);
-    assertUnauthorised(await call(ctx, { method: 'POST', url: '/customer/create', rawBody: spacedJson(sentBody), sign: { bodySha256Hex } }), /signature/);
+    assertUnauthorised(
+      await call(ctx, { method: 'POST', url: '/customer/create', rawBody: JSON.stringify(sentBody), sign: { bodySha256Hex } }),
+      /signature/,
+    );
+    assertUnauthorised(
+      await call(ctx, { method: 'POST', url: '/customer/create', rawBody: spacedJson(sentBody), sign: { bodySha256Hex } }),
+      /signature/,
+    );
     // Signed an empty body, sent one.
-    assertUnauthorised(await call(ctx, { method: 'POST', url: '/customer/create', rawBody: JSON.stringify(sentBody), sign: { bodySha256Hex: '' } }), /signature/);
-    const rows = await ctx.openramp.services.db.selectFrom('customers').select('id').where('email', 'in', [signedBody.email, sentBody.email]).execute();
+    assertUnauthorised(
+      await call(ctx, { method: 'POST', url: '/customer/create', rawBody: JSON.stringify(sentBody), sign: { bodySha256Hex: '' } }),
+      /signature/,
+    );
+    const rows = await ctx.openramp.services.db
+      .selectFrom('customers')
+      .select('id')
+      .where('email', 'in', [signedBody.email, sentBody.email])
+      .execute();
     assert.equal(rows.length, 0);
   });
 
   it('timestamp: the X-Timestamp header differs from the signed one (both inside the window)', async () => {
     const now = Math.floor(Date.now() / 1000);
-    assertUnauthorised(await call(ctx, { method: 'GET', url: listUrl, timestamp: String(now), headers: { 'x-timestamp': String(now - 1) } }), /signature/);
+    assertUnauthorised(
+      await call(ctx, { method: 'GET', url: listUrl, timestamp: String(now), headers: { 'x-timestamp': String(now - 1) } }),
+      /signature/,
+    );
   });
 
   it('nonce: the X-Nonce header differs from the signed one', async () => {
-    assertUnauthorised(await call(ctx, { method: 'GET', url: listUrl, nonce: randomUUID(), headers: { 'x-nonce': randomUUID() } }), /signature/);
+    assertUnauthorised(
+      await call(ctx, { method: 'GET', url: listUrl, nonce: randomUUID(), headers: { 'x-nonce': randomUUID() } }),
+      /signature/,
+    );
   });
 
   it('a wrong secret', async () => {
-    assertUnauthorised(await call(ctx, { method: 'GET', url: listUrl, creds: { apiKey: ctx.partner.apiKey, apiSecret: `${ctx.partner.apiSecret}x` } }), /signature/);
+    assertUnauthorised(
+      await call(ctx, { method: 'GET', url: listUrl, creds: { apiKey: ctx.partner.apiKey, apiSecret: `${ctx.partner.apiSecret}x` } }),
+      /signature/,
+    );
     const other = await ctx.openramp.services.partners.create('Other Partner');
-    assertUnauthorised(await call(ctx, { method: 'GET', url: listUrl, creds: { apiKey: ctx.partner.apiKey, apiSecret: other.apiSecret } }), /signature/);
+    assertUnauthorised(
+      await call(ctx, { method: 'GET', url: listUrl, creds: { apiKey: ctx.partner.apiKey, apiSecret: other.apiSecret } }),
+      /signature/,
+    );
   });
 
   it('an unknown API key', async () => {
-    assertUnauthorised(await call(ctx, { method: 'GET', url: listUrl, creds: { apiKey: 'ork_test_doesnotexist000000000000', apiSecret: ctx.partner.apiSecret } }), /unknown or revoked API key/);
+    assertUnauthorised(
+      await call(ctx, {
+        method: 'GET',
+        url: listUrl,
+        creds: { apiKey: 'ork_test_doesnotexist000000000000', apiSecret: ctx.partner.apiSecret },
+      }),
+      /unknown or revoked API key/,
+    );
   });
 
   it('a malformed signature (not 64 hex characters)', async () => {
@@ -434,12 +572,24 @@ describe('tampered or incomplete requests are refused with 401 UNAUTHORISED', ()
   ] as const) {
     it(`missing ${name}`, async () => {
       assertUnauthorised(await send(ctx, { method: 'GET', url: listUrl }, { drop: [hdr] }), new RegExp(`missing ${name} header`));
-      assertUnauthorised(await send(ctx, { method: 'POST', url: '/customer/create', body: { name: 'No Header', email: uniqueEmail('nohdr') } }, { drop: [hdr] }), new RegExp(`missing ${name} header`));
+      assertUnauthorised(
+        await send(
+          ctx,
+          { method: 'POST', url: '/customer/create', body: { name: 'No Header', email: uniqueEmail('nohdr') } },
+          { drop: [hdr] },
+        ),
+        new RegExp(`missing ${name} header`),
+      );
     });
   }
 
   it('no auth headers at all: 401, and an unsigned request with an invalid body learns nothing about the schema', async () => {
-    const r = await injectRaw(ctx, { method: 'POST', url: '/customer/create', headers: { 'content-type': 'application/json' }, payload: '{"nope":1}' });
+    const r = await injectRaw(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"nope":1}',
+    });
     assertUnauthorised(r, /missing X-API-Key header/);
     assert.doesNotMatch(r.json.message, /name|email|required/);
   });
@@ -589,7 +739,10 @@ describe('replayed nonces and stale timestamps', () => {
     it('the same request sent to both apps at once: exactly one succeeds', async () => {
       for (let i = 0; i < 5; i++) {
         const headers = signedHeaders({ method: 'GET', url: '/basic-info' }, pair.a.partner);
-        const results = await Promise.all([injectRaw(pair.a, { method: 'GET', url: '/basic-info', headers }), injectRaw(pair.b, { method: 'GET', url: '/basic-info', headers })]);
+        const results = await Promise.all([
+          injectRaw(pair.a, { method: 'GET', url: '/basic-info', headers }),
+          injectRaw(pair.b, { method: 'GET', url: '/basic-info', headers }),
+        ]);
         assert.deepEqual(results.map((r) => r.status).sort(), [200, 401], results.map((r) => r.body).join(' | '));
       }
     });
@@ -667,9 +820,11 @@ describe('IP whitelist', () => {
   });
 
   it('isValidIpOrCidr: strict dotted-quad IPv4 in plain and CIDR entries', () => {
-    for (const ok of ['127.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '::1', '2001:db8::/32', '::ffff:10.0.0.1']) assert.equal(isValidIpOrCidr(ok), true, ok);
+    for (const ok of ['127.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '::1', '2001:db8::/32', '::ffff:10.0.0.1'])
+      assert.equal(isValidIpOrCidr(ok), true, ok);
     // '192.168/16' would parse (classful) as 192.0.0.168/16, i.e. 192.0.0.0/16: silently wrong.
-    for (const bad of ['300.1.1.1', 'abc', '10.1', '10.1/8', '192.168/16', '0x7f.0.0.1/8', '10.0.0.0/33', '10.0.0.0/', '/8', '']) assert.equal(isValidIpOrCidr(bad), false, bad);
+    for (const bad of ['300.1.1.1', 'abc', '10.1', '10.1/8', '192.168/16', '0x7f.0.0.1/8', '10.0.0.0/33', '10.0.0.0/', '/8', ''])
+      assert.equal(isValidIpOrCidr(bad), false, bad);
   });
 });
 
@@ -726,9 +881,15 @@ describe('API key rotation', () => {
       assert.equal(r.json.data.partnerId, p.partnerId);
     }
     // Each key signs only with its own secret.
-    assertUnauthorised(await call(ctx, { method: 'GET', url: '/basic-info', creds: { apiKey: second.apiKey, apiSecret: p.apiSecret } }), /signature/);
+    assertUnauthorised(
+      await call(ctx, { method: 'GET', url: '/basic-info', creds: { apiKey: second.apiKey, apiSecret: p.apiSecret } }),
+      /signature/,
+    );
 
-    await assert.rejects(partners.createApiKey(p.partnerId), (e: unknown) => e instanceof AppError && e.code === 'PRECONDITION_FAILED' && /2 active API keys/.test(e.message));
+    await assert.rejects(
+      partners.createApiKey(p.partnerId),
+      (e: unknown) => e instanceof AppError && e.code === 'PRECONDITION_FAILED' && /2 active API keys/.test(e.message),
+    );
     assert.equal((await partners.listApiKeys(p.partnerId)).filter((k) => k.status === 'ACTIVE').length, 2);
 
     const original = (await partners.listApiKeys(p.partnerId)).find((k) => k.apiKey === p.apiKey)!;
@@ -752,8 +913,16 @@ describe('partner scoping: another partner’s id behaves exactly like an unknow
   before(async () => {
     ctx = await createTestContext();
     const onb = await onboard(ctx, { name: 'Alice Anders' });
-    await call(ctx, { method: 'POST', url: '/customer/create', body: { name: 'Alice Ext', email: uniqueEmail('ext'), externalId: 'ext-alice' } });
-    const flow = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: onb.customerId, currency: 'USDT', network: 'ETH' }, to: onb.bankAccountId } });
+    await call(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      body: { name: 'Alice Ext', email: uniqueEmail('ext'), externalId: 'ext-alice' },
+    });
+    const flow = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId: onb.customerId, currency: 'USDT', network: 'ETH' }, to: onb.bankAccountId },
+    });
     assertOk(flow);
     a = { ...onb, flowId: flow.json.flowId, depositAddressId: flow.json.data.depositAddressId };
     b = await ctx.openramp.services.partners.create('B');
@@ -767,11 +936,36 @@ describe('partner scoping: another partner’s id behaves exactly like an unknow
     const db = ctx.openramp.services.db;
     const n = async (q: Promise<{ n: string | number | bigint }>) => Number((await q).n);
     return {
-      flows: await n(db.selectFrom('flows').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()),
-      deposit_addresses: await n(db.selectFrom('deposit_addresses').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()),
-      customer_derivations: await n(db.selectFrom('customer_derivations').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()),
-      bank_accounts: await n(db.selectFrom('bank_accounts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()),
-      events: await n(db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()),
+      flows: await n(
+        db
+          .selectFrom('flows')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow(),
+      ),
+      deposit_addresses: await n(
+        db
+          .selectFrom('deposit_addresses')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow(),
+      ),
+      customer_derivations: await n(
+        db
+          .selectFrom('customer_derivations')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow(),
+      ),
+      bank_accounts: await n(
+        db
+          .selectFrom('bank_accounts')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow(),
+      ),
+      events: await n(
+        db
+          .selectFrom('events')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow(),
+      ),
     };
   }
 
@@ -794,7 +988,12 @@ describe('partner scoping: another partner’s id behaves exactly like an unknow
   }
 
   it('control: partner A sees its own objects', async () => {
-    for (const url of [`/customer/detail?id=${a.customerId}`, `/bank-account/detail?id=${a.bankAccountId}`, `/deposit-address/detail?id=${a.depositAddressId}`, `/autoramp-flow/detail?id=${a.flowId}`]) {
+    for (const url of [
+      `/customer/detail?id=${a.customerId}`,
+      `/bank-account/detail?id=${a.bankAccountId}`,
+      `/deposit-address/detail?id=${a.depositAddressId}`,
+      `/autoramp-flow/detail?id=${a.flowId}`,
+    ]) {
       assertOk(await call(ctx, { method: 'GET', url }));
     }
   });
@@ -824,7 +1023,12 @@ describe('partner scoping: another partner’s id behaves exactly like an unknow
   });
 
   it('B’s lists do not contain A’s objects', async () => {
-    for (const url of ['/customer/list?pageSize=100', '/bank-account/list?pageSize=100', '/deposit-address/list?pageSize=100', '/autoramp-flow/list?pageSize=100']) {
+    for (const url of [
+      '/customer/list?pageSize=100',
+      '/bank-account/list?pageSize=100',
+      '/deposit-address/list?pageSize=100',
+      '/autoramp-flow/list?pageSize=100',
+    ]) {
       const r = await call(ctx, { method: 'GET', url, creds: b });
       assertOk(r);
       assert.equal(r.json.data.total, 0, `${url}: ${r.body}`);
@@ -835,8 +1039,18 @@ describe('partner scoping: another partner’s id behaves exactly like an unknow
 
   it('POST /autoramp-flow/offramp with A’s customer and bank account as B: same as unknown ids, nothing written', async () => {
     const before = await rowCounts();
-    const foreign = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', creds: b, body: { from: { customerId: a.customerId, currency: 'USDT', network: 'TRX' }, to: a.bankAccountId } });
-    const unknown = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', creds: b, body: { from: { customerId: fake(a.customerId), currency: 'USDT', network: 'TRX' }, to: fake(a.bankAccountId) } });
+    const foreign = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      creds: b,
+      body: { from: { customerId: a.customerId, currency: 'USDT', network: 'TRX' }, to: a.bankAccountId },
+    });
+    const unknown = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      creds: b,
+      body: { from: { customerId: fake(a.customerId), currency: 'USDT', network: 'TRX' }, to: fake(a.bankAccountId) },
+    });
     assertSameAsUnknown(foreign, unknown, [
       [a.customerId, fake(a.customerId)],
       [a.bankAccountId, fake(a.bankAccountId)],
@@ -847,8 +1061,18 @@ describe('partner scoping: another partner’s id behaves exactly like an unknow
   it('B’s own customer with A’s bank account: same as an unknown bank account, nothing written', async () => {
     const bOwn = await onboard(ctx, { name: 'Bob Berg', creds: b });
     const before = await rowCounts();
-    const foreign = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', creds: b, body: { from: { customerId: bOwn.customerId, currency: 'USDT', network: 'TRX' }, to: a.bankAccountId } });
-    const unknown = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', creds: b, body: { from: { customerId: bOwn.customerId, currency: 'USDT', network: 'TRX' }, to: fake(a.bankAccountId) } });
+    const foreign = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      creds: b,
+      body: { from: { customerId: bOwn.customerId, currency: 'USDT', network: 'TRX' }, to: a.bankAccountId },
+    });
+    const unknown = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      creds: b,
+      body: { from: { customerId: bOwn.customerId, currency: 'USDT', network: 'TRX' }, to: fake(a.bankAccountId) },
+    });
     assertSameAsUnknown(foreign, unknown, [[a.bankAccountId, fake(a.bankAccountId)]]);
     assert.match(foreign.json.message, /bank account/);
     assert.deepEqual(await rowCounts(), before);
@@ -856,8 +1080,18 @@ describe('partner scoping: another partner’s id behaves exactly like an unknow
 
   it('POST /autoramp-flow/create, /autoramp-flow/delete and /deposit-address/create with A’s ids as B: same as unknown ids, nothing written', async () => {
     const before = await rowCounts();
-    const c1 = await call(ctx, { method: 'POST', url: '/autoramp-flow/create', creds: b, body: { type: 'OFFRAMP', from: a.depositAddressId, to: a.bankAccountId } });
-    const c2 = await call(ctx, { method: 'POST', url: '/autoramp-flow/create', creds: b, body: { type: 'OFFRAMP', from: fake(a.depositAddressId), to: fake(a.bankAccountId) } });
+    const c1 = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/create',
+      creds: b,
+      body: { type: 'OFFRAMP', from: a.depositAddressId, to: a.bankAccountId },
+    });
+    const c2 = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/create',
+      creds: b,
+      body: { type: 'OFFRAMP', from: fake(a.depositAddressId), to: fake(a.bankAccountId) },
+    });
     assertSameAsUnknown(c1, c2, [
       [a.depositAddressId, fake(a.depositAddressId)],
       [a.bankAccountId, fake(a.bankAccountId)],
@@ -865,8 +1099,18 @@ describe('partner scoping: another partner’s id behaves exactly like an unknow
     const d1 = await call(ctx, { method: 'POST', url: '/autoramp-flow/delete', creds: b, body: { id: a.flowId } });
     const d2 = await call(ctx, { method: 'POST', url: '/autoramp-flow/delete', creds: b, body: { id: fake(a.flowId) } });
     assertSameAsUnknown(d1, d2, [[a.flowId, fake(a.flowId)]]);
-    const da1 = await call(ctx, { method: 'POST', url: '/deposit-address/create', creds: b, body: { customerId: a.customerId, currency: 'USDC', network: 'MATIC' } });
-    const da2 = await call(ctx, { method: 'POST', url: '/deposit-address/create', creds: b, body: { customerId: fake(a.customerId), currency: 'USDC', network: 'MATIC' } });
+    const da1 = await call(ctx, {
+      method: 'POST',
+      url: '/deposit-address/create',
+      creds: b,
+      body: { customerId: a.customerId, currency: 'USDC', network: 'MATIC' },
+    });
+    const da2 = await call(ctx, {
+      method: 'POST',
+      url: '/deposit-address/create',
+      creds: b,
+      body: { customerId: fake(a.customerId), currency: 'USDC', network: 'MATIC' },
+    });
     assertSameAsUnknown(da1, da2, [[a.customerId, fake(a.customerId)]]);
     assert.deepEqual(await rowCounts(), before);
     // A's flow is untouched.

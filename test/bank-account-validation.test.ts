@@ -95,11 +95,7 @@ describe('IBAN', () => {
 
   test('EUR requires a SEPA IBAN', () => {
     expectOk({ ...GOOD.EUR, iban: 'FR1420041010050500013M02606', swift: 'BNPAFRPP' });
-    expectErr(
-      { ...GOOD.EUR, iban: 'TR330006100519786457841326', swift: 'TGBATRIS' },
-      'iban',
-      /country TR is not a SEPA country/,
-    );
+    expectErr({ ...GOOD.EUR, iban: 'TR330006100519786457841326', swift: 'TGBATRIS' }, 'iban', /country TR is not a SEPA country/);
   });
 
   test('GBP requires a GB IBAN', () => {
@@ -151,11 +147,7 @@ describe('BIC / SWIFT', () => {
   });
 
   test('BIC country must match IBAN country', () => {
-    expectErr(
-      { ...GOOD.EUR, swift: 'BNPAFRPP' },
-      'swift',
-      'swift: BIC country FR does not match IBAN country DE',
-    );
+    expectErr({ ...GOOD.EUR, swift: 'BNPAFRPP' }, 'swift', 'swift: BIC country FR does not match IBAN country DE');
     // Crown dependencies use GB IBANs.
     expectOk({ currency: 'GBP', bankName: 'Jersey bank', iban: 'GB82WEST12345698765432', swift: 'ABCDJESH' });
     expectOk({ currency: 'GBP', bankName: 'IoM bank', iban: 'GB82WEST12345698765432', swift: 'ABCDIMD1' });
@@ -310,11 +302,7 @@ describe('UK modulus checking (VocaLink / Pay.UK published test cases)', () => {
 
 describe('GBP bodies', () => {
   test('modulus failure is reported on accountNo', () => {
-    expectErr(
-      { ...GOOD.GBP, accountNo: '66374959' },
-      'accountNo',
-      'accountNo: fails the UK modulus check for sort code 089999',
-    );
+    expectErr({ ...GOOD.GBP, accountNo: '66374959' }, 'accountNo', 'accountNo: fails the UK modulus check for sort code 089999');
   });
 
   test('unknown sort code range is accepted (no check possible)', () => {

@@ -51,7 +51,9 @@ async function signedGet(url: string, route: string, creds: { apiKey: string; ap
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = randomUUID();
   const signature = signRequest(creds.apiSecret, { method: 'GET', host, path: route, query: '', bodySha256Hex: '', timestamp, nonce });
-  const res = await fetch(`${url}${route}`, { headers: { 'x-api-key': creds.apiKey, 'x-timestamp': timestamp, 'x-nonce': nonce, 'x-signature': signature } });
+  const res = await fetch(`${url}${route}`, {
+    headers: { 'x-api-key': creds.apiKey, 'x-timestamp': timestamp, 'x-nonce': nonce, 'x-signature': signature },
+  });
   return { status: res.status, json: (await res.json()) as any };
 }
 
@@ -66,7 +68,8 @@ describe('openramp CLI and npm start', () => {
     const file = path.join(dataDir, 'sandbox-partner.json');
     assert.ok(existsSync(file));
     const creds = JSON.parse(readFileSync(file, 'utf8'));
-    for (const k of ['partnerId', 'apiKey', 'apiSecret', 'webhookSecret']) assert.ok(typeof creds[k] === 'string' && creds[k].length > 8, k);
+    for (const k of ['partnerId', 'apiKey', 'apiSecret', 'webhookSecret'])
+      assert.ok(typeof creds[k] === 'string' && creds[k].length > 8, k);
     assert.ok(s.output().includes(creds.apiSecret), 'secret printed once on first start');
     assert.match(s.output(), /SANDBOX/);
 
@@ -123,7 +126,12 @@ describe('openramp CLI and npm start', () => {
     const bad = cli(['partner', 'create']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--name/);
-    const prod = spawnSync(process.execPath, [bin, 'serve'], { cwd: repo, env: { ...env, OPENRAMP_MODE: 'production' }, encoding: 'utf8', timeout: 60_000 });
+    const prod = spawnSync(process.execPath, [bin, 'serve'], {
+      cwd: repo,
+      env: { ...env, OPENRAMP_MODE: 'production' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(prod.status, 2);
     assert.match(prod.stderr, /DATABASE_URL: is required in production mode/);
   });

@@ -39,27 +39,57 @@ describe('configuration', () => {
   });
 
   it('production refuses to start without each required setting, naming it', () => {
-    for (const name of ['DATABASE_URL', 'OPENRAMP_MASTER_KEY', 'OPENRAMP_OPERATOR_TOKEN', 'OPENRAMP_XPUB_EVM', 'OPENRAMP_XPUB_TRON', 'OPENRAMP_RPC_URL_ETH', 'OPENRAMP_RPC_URL_MATIC', 'OPENRAMP_RPC_URL_TRX']) {
+    for (const name of [
+      'DATABASE_URL',
+      'OPENRAMP_MASTER_KEY',
+      'OPENRAMP_OPERATOR_TOKEN',
+      'OPENRAMP_XPUB_EVM',
+      'OPENRAMP_XPUB_TRON',
+      'OPENRAMP_RPC_URL_ETH',
+      'OPENRAMP_RPC_URL_MATIC',
+      'OPENRAMP_RPC_URL_TRX',
+    ]) {
       const env: Record<string, string> = { ...prodBase };
       delete env[name];
-      assert.equal(settingOf(() => loadConfig(env)), name);
+      assert.equal(
+        settingOf(() => loadConfig(env)),
+        name,
+      );
     }
     assert.doesNotThrow(() => loadConfig(prodBase));
   });
 
   it('names bad values', () => {
-    assert.equal(settingOf(() => loadConfig({ PORT: 'eighty' })), 'PORT');
-    assert.equal(settingOf(() => loadConfig({ OPENRAMP_MODE: 'staging' })), 'OPENRAMP_MODE');
-    assert.equal(settingOf(() => loadConfig({ OPENRAMP_MASTER_KEY: 'short' })), 'OPENRAMP_MASTER_KEY');
-    assert.equal(settingOf(() => loadConfig({ DATABASE_URL: 'mysql://x' })), 'DATABASE_URL');
+    assert.equal(
+      settingOf(() => loadConfig({ PORT: 'eighty' })),
+      'PORT',
+    );
+    assert.equal(
+      settingOf(() => loadConfig({ OPENRAMP_MODE: 'staging' })),
+      'OPENRAMP_MODE',
+    );
+    assert.equal(
+      settingOf(() => loadConfig({ OPENRAMP_MASTER_KEY: 'short' })),
+      'OPENRAMP_MASTER_KEY',
+    );
+    assert.equal(
+      settingOf(() => loadConfig({ DATABASE_URL: 'mysql://x' })),
+      'DATABASE_URL',
+    );
   });
 
   it('production refuses the public sandbox xpub; sandbox uses it', () => {
     const logger = createLogger({ level: 'silent' });
     const prod = loadConfig({ ...prodBase, OPENRAMP_XPUB_EVM: SANDBOX_XPUBS.EVM, OPENRAMP_XPUB_TRON: SANDBOX_XPUBS.TRON });
-    assert.equal(settingOf(() => resolveSecrets(prod, logger)), 'OPENRAMP_XPUB_EVM');
+    assert.equal(
+      settingOf(() => resolveSecrets(prod, logger)),
+      'OPENRAMP_XPUB_EVM',
+    );
     const bad = loadConfig({ ...prodBase });
-    assert.equal(settingOf(() => resolveSecrets(bad, logger)), 'OPENRAMP_XPUB_EVM');
+    assert.equal(
+      settingOf(() => resolveSecrets(bad, logger)),
+      'OPENRAMP_XPUB_EVM',
+    );
     const sandbox = loadConfig({ OPENRAMP_MASTER_KEY: 'b'.repeat(64), OPENRAMP_OPERATOR_TOKEN: 'y'.repeat(32) });
     assert.deepEqual(resolveSecrets(sandbox, logger).xpubs, SANDBOX_XPUBS);
   });

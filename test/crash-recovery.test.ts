@@ -19,9 +19,17 @@ describe('crash recovery across the pipeline', () => {
   let depositAddress: string;
 
   before(async () => {
-    ctx = await createTestContext({ clock, authClock: systemClock, env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '1', OPENRAMP_MIN_DEPOSIT_TRX: '1' } });
+    ctx = await createTestContext({
+      clock,
+      authClock: systemClock,
+      env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '1', OPENRAMP_MIN_DEPOSIT_TRX: '1' },
+    });
     const c = await onboard(ctx, { name: 'Crash Test' });
-    const f = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId } });
+    const f = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId },
+    });
     depositAddress = f.json.data.depositAddress;
     await ctx.openramp.services.payouts.fundTreasury('EUR', 100_000_000n);
   });
@@ -44,7 +52,13 @@ describe('crash recovery across the pipeline', () => {
     const trades = d[0]?.trade_id ? await db.selectFrom('trades').selectAll().where('id', '=', d[0].trade_id).execute() : [];
     const allTrades = d[0] ? await db.selectFrom('trades').select('id').where('deposit_key', '=', d[0].id).execute() : [];
     const payouts = trades[0] ? await db.selectFrom('payouts').selectAll().where('trade_id', '=', trades[0].id).execute() : [];
-    const events = d[0] ? await db.selectFrom('events').select(['type', 'object_id']).where('object_id', 'in', [d[0].id, ...(trades[0] ? [trades[0].id] : []), ...payouts.map((p) => p.id)]).execute() : [];
+    const events = d[0]
+      ? await db
+          .selectFrom('events')
+          .select(['type', 'object_id'])
+          .where('object_id', 'in', [d[0].id, ...(trades[0] ? [trades[0].id] : []), ...payouts.map((p) => p.id)])
+          .execute()
+      : [];
     return { deposits: d, trades: allTrades, trade: trades[0], payouts, events: events.map((e) => e.type) };
   }
 
@@ -66,7 +80,18 @@ describe('crash recovery across the pipeline', () => {
         // "After commit": the job handler finishes its work, then the process dies before the
         // queue marks the job done — simulated by making the job look unfinished again.
         const jobsDb = s.db;
-        const m = await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount: '123.45', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: depositAddress, network: 'TRX' } });
+        const m = await call(ctx, {
+          method: 'POST',
+          url: '/deposit/mock',
+          body: {
+            currency: 'USDT',
+            amount: '123.45',
+            senderName: 'S',
+            senderAccountNo: 'x',
+            receiverAccountNo: depositAddress,
+            network: 'TRX',
+          },
+        });
         assert.equal(m.status, 200, m.body);
         try {
           for (let i = 0; i < 8; i++) {
@@ -75,7 +100,11 @@ describe('crash recovery across the pipeline', () => {
               const c = await counts(m.json.data.txid);
               if (c.events.includes(step)) {
                 armed = false;
-                await jobsDb.updateTable('jobs').set({ status: 'queued', run_at: new Date(0) }).where('status', '=', 'done').execute();
+                await jobsDb
+                  .updateTable('jobs')
+                  .set({ status: 'queued', run_at: new Date(0) })
+                  .where('status', '=', 'done')
+                  .execute();
               }
             }
           }
@@ -90,8 +119,13 @@ describe('crash recovery across the pipeline', () => {
         assert.equal(c.payouts.length, 1, 'one payout');
         assert.equal(c.payouts[0]!.status, 'SETTLED');
         const tally = (t: string) => c.events.filter((x) => x === t).length;
-        for (const t of ['DEPOSIT_RECEIVED', 'DEPOSIT_APPROVED', 'TRADE_CREATED', 'TRADE_SETTLED', 'PAYOUT_SUBMITTED', 'PAYOUT_SETTLED']) assert.equal(tally(t), 1, `${t} once`);
-        const journals = await s.db.selectFrom('ledger_journals').select('kind').where('ref_id', 'in', [c.deposits[0]!.id, c.trade!.id, c.payouts[0]!.id]).execute();
+        for (const t of ['DEPOSIT_RECEIVED', 'DEPOSIT_APPROVED', 'TRADE_CREATED', 'TRADE_SETTLED', 'PAYOUT_SUBMITTED', 'PAYOUT_SETTLED'])
+          assert.equal(tally(t), 1, `${t} once`);
+        const journals = await s.db
+          .selectFrom('ledger_journals')
+          .select('kind')
+          .where('ref_id', 'in', [c.deposits[0]!.id, c.trade!.id, c.payouts[0]!.id])
+          .execute();
         assert.deepEqual(journals.map((j) => j.kind).sort(), ['deposit.credited', 'payout.settled', 'payout.submitted', 'trade.executed']);
         const rec = await s.ledger.reconcile();
         assert.ok(rec.ok, JSON.stringify(rec));

@@ -52,13 +52,21 @@ process.once('exit', () => {
 });
 
 /** The CLI as a user runs it: its own environment (no test-runner flags), the embedded database, a hard time limit. */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   const base: NodeJS.ProcessEnv = { ...process.env };
   delete base.NODE_OPTIONS;
   delete base.NODE_TEST_CONTEXT;
   for (const k of Object.keys(base)) if (/^(http|https|all)_proxy$/i.test(k)) delete base[k];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: repo, env: { ...base, NO_PROXY: '127.0.0.1', DATABASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: repo,
+      env: { ...base, NO_PROXY: '127.0.0.1', DATABASE_URL: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     live.add(child);
     let stdout = '';
     let stderr = '';
@@ -122,7 +130,11 @@ describe('openramp demo (SPEC §9)', () => {
     for (const [event, at] of positions) assert.ok(at !== -1, `${event} printed\n${shown}`);
     assert.ok(payout !== -1, `a payout event printed\n${shown}`);
     const indices = [...positions.map(([, at]) => at), payout];
-    assert.deepEqual([...indices].sort((a, b) => a - b), indices, `webhooks printed in the journey's order\n${shown}`);
+    assert.deepEqual(
+      [...indices].sort((a, b) => a - b),
+      indices,
+      `webhooks printed in the journey's order\n${shown}`,
+    );
     for (const at of indices) assert.match(lines[at]!, /signatures: hmac ✓ standard ✓/, lines[at]);
     assert.doesNotMatch(r.stdout, /✗/, 'no webhook failed verification');
 
@@ -148,9 +160,15 @@ describe('openramp demo (SPEC §9)', () => {
     assert.match(r.stdout, /Webhook settings restored: callback URL none/);
 
     // The server's delivery log agrees: every delivery to the demo's receiver succeeded.
-    const deliveries = await server.openramp.services.webhooks.listDeliveries(partner.partnerId, { page: { pageNum: 1, pageSize: 100, offset: 0 } });
+    const deliveries = await server.openramp.services.webhooks.listDeliveries(partner.partnerId, {
+      page: { pageNum: 1, pageSize: 100, offset: 0 },
+    });
     const events = new Set(deliveries.list.filter((d) => d.status === 'SUCCEEDED').map((d) => d.event));
-    for (const e of order) assert.ok(events.has(e), `${e} delivered with a 2xx (log: ${JSON.stringify(deliveries.list.map((d) => [d.event, d.status, d.lastStatusCode]))})`);
+    for (const e of order)
+      assert.ok(
+        events.has(e),
+        `${e} delivered with a 2xx (log: ${JSON.stringify(deliveries.list.map((d) => [d.event, d.status, d.lastStatusCode]))})`,
+      );
   });
 
   it('fails with a helpful message when no server runs on the data folder', async () => {
@@ -175,9 +193,38 @@ describe('openramp demo (SPEC §9)', () => {
 
 describe('demo webhook lines', () => {
   it('summarise each event family by its key fields', () => {
-    assert.equal(webhookSummary('DEPOSIT_APPROVED', { amount: '250.000000', currency: 'USDT', network: 'TRX', status: 'CONFIRMED', confirmations: 3, confirmationsRequired: 3 }), 'amount=250.000000 USDT on TRX status=CONFIRMED confirmations=3/3');
-    assert.equal(webhookSummary('TRADE_SETTLED', { fromAmount: '250.000000', fromCurrency: 'USDT', toAmount: '230.00', toCurrency: 'EUR', rate: '0.92', status: 'SETTLED' }), '250.000000 USDT → 230.00 EUR rate=0.92 status=SETTLED');
-    assert.match(webhookSummary('PAYOUT_RETURNED', { amount: '230.00', currency: 'EUR', rail: 'SEPA_INSTANT', status: 'RETURNED', returnCode: 'AC04' }), /status=RETURNED .*return=AC04$/);
+    assert.equal(
+      webhookSummary('DEPOSIT_APPROVED', {
+        amount: '250.000000',
+        currency: 'USDT',
+        network: 'TRX',
+        status: 'CONFIRMED',
+        confirmations: 3,
+        confirmationsRequired: 3,
+      }),
+      'amount=250.000000 USDT on TRX status=CONFIRMED confirmations=3/3',
+    );
+    assert.equal(
+      webhookSummary('TRADE_SETTLED', {
+        fromAmount: '250.000000',
+        fromCurrency: 'USDT',
+        toAmount: '230.00',
+        toCurrency: 'EUR',
+        rate: '0.92',
+        status: 'SETTLED',
+      }),
+      '250.000000 USDT → 230.00 EUR rate=0.92 status=SETTLED',
+    );
+    assert.match(
+      webhookSummary('PAYOUT_RETURNED', {
+        amount: '230.00',
+        currency: 'EUR',
+        rail: 'SEPA_INSTANT',
+        status: 'RETURNED',
+        returnCode: 'AC04',
+      }),
+      /status=RETURNED .*return=AC04$/,
+    );
     assert.equal(webhookSummary('CUSTOMER_APPROVED', { status: 'CONFIRMED', realName: 'John Doe' }), 'status=CONFIRMED name="John Doe"');
   });
 });

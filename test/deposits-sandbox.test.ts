@@ -18,7 +18,12 @@ async function deposit(ctx: TestContext, id: string) {
 }
 
 async function eventsOf(ctx: TestContext, objectId: string) {
-  const rows = await ctx.openramp.services.db.selectFrom('events').select(['type', 'payload']).where('object_id', '=', objectId).orderBy('seq').execute();
+  const rows = await ctx.openramp.services.db
+    .selectFrom('events')
+    .select(['type', 'payload'])
+    .where('object_id', '=', objectId)
+    .orderBy('seq')
+    .execute();
   return rows.map((r) => r.type);
 }
 
@@ -36,10 +41,18 @@ describe('deposit detection on the sandbox chain', () => {
   const flowId: Record<string, string> = {};
 
   before(async () => {
-    ctx = await createTestContext({ clock, authClock: systemClock, env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '3', OPENRAMP_MIN_DEPOSIT_ETH: '10', OPENRAMP_MIN_DEPOSIT_TRX: '1' } });
+    ctx = await createTestContext({
+      clock,
+      authClock: systemClock,
+      env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '3', OPENRAMP_MIN_DEPOSIT_ETH: '10', OPENRAMP_MIN_DEPOSIT_TRX: '1' },
+    });
     customer = await onboard(ctx, { name: 'Dana Deposit' });
     for (const network of ['ETH', 'TRX'] as const) {
-      const r = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: customer.customerId, currency: 'USDT', network }, to: customer.bankAccountId } });
+      const r = await call(ctx, {
+        method: 'POST',
+        url: '/autoramp-flow/offramp',
+        body: { from: { customerId: customer.customerId, currency: 'USDT', network }, to: customer.bankAccountId },
+      });
       assert.equal(r.status, 200, r.body);
       addr[network] = r.json.data.depositAddress;
       flowId[network] = r.json.flowId;
@@ -49,7 +62,18 @@ describe('deposit detection on the sandbox chain', () => {
 
   for (const network of ['ETH', 'TRX'] as const) {
     it(`${network}: mock deposit → RECEIVED (n/N) → CONFIRMED, once, with events`, async () => {
-      const m = await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount: '250.5', senderName: 'Sam', senderAccountNo: 'ext-wallet', receiverAccountNo: addr[network], network } });
+      const m = await call(ctx, {
+        method: 'POST',
+        url: '/deposit/mock',
+        body: {
+          currency: 'USDT',
+          amount: '250.5',
+          senderName: 'Sam',
+          senderAccountNo: 'ext-wallet',
+          receiverAccountNo: addr[network],
+          network,
+        },
+      });
       assert.equal(m.status, 200, m.body);
       const tick = await step(ctx, clock, network);
       assert.equal(tick.matched, 1);
@@ -73,7 +97,11 @@ describe('deposit detection on the sandbox chain', () => {
       d = await deposit(ctx, d0.id);
       assert.equal(d.status, 'CONFIRMED');
       assert.deepEqual(await eventsOf(ctx, d0.id), ['DEPOSIT_RECEIVED', 'DEPOSIT_APPROVED']);
-      const job = await ctx.openramp.services.db.selectFrom('jobs').selectAll().where('unique_key', '=', `trade.create:${d0.id}`).executeTakeFirst();
+      const job = await ctx.openramp.services.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('unique_key', '=', `trade.create:${d0.id}`)
+        .executeTakeFirst();
       assert.ok(job, 'a trade job is queued in the same transaction');
       await step(ctx, clock, network, 5);
       assert.deepEqual(await eventsOf(ctx, d0.id), ['DEPOSIT_RECEIVED', 'DEPOSIT_APPROVED'], 'nothing happens twice');
@@ -81,7 +109,11 @@ describe('deposit detection on the sandbox chain', () => {
   }
 
   it('a reorg before finality rejects the deposit (CHAIN_REORG) and the re-mined transfer is credited once', async () => {
-    const m = await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount: '40', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH, network: 'ETH' } });
+    const m = await call(ctx, {
+      method: 'POST',
+      url: '/deposit/mock',
+      body: { currency: 'USDT', amount: '40', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH, network: 'ETH' },
+    });
     await step(ctx, clock, 'ETH');
     const id = (await depositByTx(ctx, m.json.data.txid)).id;
     const reorg = await call(ctx, { method: 'POST', url: '/sandbox/chain/reorg', body: { network: 'ETH', depth: 2 } });
@@ -97,7 +129,11 @@ describe('deposit detection on the sandbox chain', () => {
     const rows = await ctx.openramp.services.db.selectFrom('deposits').select('id').where('tx_hash', '=', m.json.data.txid).execute();
     assert.equal(rows.length, 1, 'one deposit row for the transfer');
 
-    const dropped = await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount: '41', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH, network: 'ETH' } });
+    const dropped = await call(ctx, {
+      method: 'POST',
+      url: '/deposit/mock',
+      body: { currency: 'USDT', amount: '41', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH, network: 'ETH' },
+    });
     await step(ctx, clock, 'ETH');
     const id2 = (await depositByTx(ctx, dropped.json.data.txid)).id;
     await call(ctx, { method: 'POST', url: '/sandbox/chain/reorg', body: { network: 'ETH', depth: 1, dropTransfers: true } });
@@ -108,7 +144,11 @@ describe('deposit detection on the sandbox chain', () => {
   });
 
   it('credits a transfer sent on the other EVM network (MATIC → the ETH flow)', async () => {
-    const t = await call(ctx, { method: 'POST', url: '/sandbox/chain/transfer', body: { network: 'MATIC', currency: 'USDT', to: addr.ETH, amount: '30' } });
+    const t = await call(ctx, {
+      method: 'POST',
+      url: '/sandbox/chain/transfer',
+      body: { network: 'MATIC', currency: 'USDT', to: addr.ETH, amount: '30' },
+    });
     assert.equal(t.status, 200, t.body);
     await step(ctx, clock, 'MATIC', 6);
     await ctx.openramp.services.scanners.MATIC.tick();
@@ -121,7 +161,11 @@ describe('deposit detection on the sandbox chain', () => {
   it('holds deposits below the minimum and aggregates them per flow into one trade', async () => {
     const ids: string[] = [];
     for (const amount of ['4', '7']) {
-      const m = await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount, senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH, network: 'ETH' } });
+      const m = await call(ctx, {
+        method: 'POST',
+        url: '/deposit/mock',
+        body: { currency: 'USDT', amount, senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH, network: 'ETH' },
+      });
       await step(ctx, clock, 'ETH', 6);
       ids.push((await depositByTx(ctx, m.json.data.txid)).id);
       if (amount === '4') {
@@ -133,7 +177,11 @@ describe('deposit detection on the sandbox chain', () => {
     }
     const [a, b] = [await deposit(ctx, ids[0]!), await deposit(ctx, ids[1]!)];
     assert.ok(a.aggregateId && a.aggregateId === b.aggregateId);
-    const job = await ctx.openramp.services.db.selectFrom('jobs').selectAll().where('unique_key', '=', `trade.create:${a.aggregateId}`).executeTakeFirstOrThrow();
+    const job = await ctx.openramp.services.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('unique_key', '=', `trade.create:${a.aggregateId}`)
+      .executeTakeFirstOrThrow();
     assert.deepEqual([...(job.payload as any).depositIds].sort(), [...ids].sort());
   });
 
@@ -141,20 +189,33 @@ describe('deposit detection on the sandbox chain', () => {
     const dis = await call(ctx, { method: 'POST', url: '/autoramp-flow/update-status', body: { id: flowId.TRX, status: 'DISABLED' } });
     assert.equal(dis.status, 200, dis.body);
     assert.equal(dis.json.data.status, 'DISABLED');
-    const m = await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount: '20', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.TRX, network: 'TRX' } });
+    const m = await call(ctx, {
+      method: 'POST',
+      url: '/deposit/mock',
+      body: { currency: 'USDT', amount: '20', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.TRX, network: 'TRX' },
+    });
     await step(ctx, clock, 'TRX', 6);
     const id = (await depositByTx(ctx, m.json.data.txid)).id;
     let d = await deposit(ctx, id);
     assert.equal(d.status, 'ACTION_REQUIRED');
     assert.match(d.actionReason, /^FLOW_DISABLED/);
-    const refund = await ctx.openramp.api.inject({ method: 'POST', url: `/ops/deposits/${id}/refund`, headers: { authorization: `Bearer ${ctx.operatorToken}` }, payload: { refundTxHash: 'abc123' } });
+    const refund = await ctx.openramp.api.inject({
+      method: 'POST',
+      url: `/ops/deposits/${id}/refund`,
+      headers: { authorization: `Bearer ${ctx.operatorToken}` },
+      payload: { refundTxHash: 'abc123' },
+    });
     assert.equal(refund.statusCode, 200, refund.body);
     d = await deposit(ctx, id);
     assert.equal(d.status, 'REJECTED');
     assert.equal(d.rejectReason, 'REFUNDED');
     assert.deepEqual(await eventsOf(ctx, id), ['DEPOSIT_RECEIVED', 'DEPOSIT_ACTION_REQUIRED', 'DEPOSIT_REJECTED']);
 
-    const usdc = await call(ctx, { method: 'POST', url: '/sandbox/chain/transfer', body: { network: 'ETH', currency: 'USDC', to: addr.ETH, amount: '15' } });
+    const usdc = await call(ctx, {
+      method: 'POST',
+      url: '/sandbox/chain/transfer',
+      body: { network: 'ETH', currency: 'USDC', to: addr.ETH, amount: '15' },
+    });
     await step(ctx, clock, 'ETH', 6);
     const u = await deposit(ctx, (await depositByTx(ctx, usdc.json.data.txid)).id);
     assert.equal(u.status, 'ACTION_REQUIRED');
@@ -164,32 +225,78 @@ describe('deposit detection on the sandbox chain', () => {
 
   it('ignores dust, zero value, unknown addresses and non-allow-listed token contracts', async () => {
     const chain = ctx.openramp.services.sandboxChain!;
-    const before = await ctx.openramp.services.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const before = await ctx.openramp.services.db
+      .selectFrom('deposits')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     const to = addr.ETH!.toLowerCase();
-    await chain.submitTransfer({ network: 'ETH', token: '0x1111111111111111111111111111111111111111', from: '0x00000000000000000000000000000000000000aa', to, value: 50_000_000n });
-    await chain.submitTransfer({ network: 'ETH', token: ctx.openramp.services.registry.tokenFor('ETH', 'USDT')!.contract, from: '0x00000000000000000000000000000000000000aa', to, value: 10_000n });
-    await chain.submitTransfer({ network: 'ETH', token: ctx.openramp.services.registry.tokenFor('ETH', 'USDT')!.contract, from: '0x00000000000000000000000000000000000000aa', to: '0x2222222222222222222222222222222222222222', value: 50_000_000n });
+    await chain.submitTransfer({
+      network: 'ETH',
+      token: '0x1111111111111111111111111111111111111111',
+      from: '0x00000000000000000000000000000000000000aa',
+      to,
+      value: 50_000_000n,
+    });
+    await chain.submitTransfer({
+      network: 'ETH',
+      token: ctx.openramp.services.registry.tokenFor('ETH', 'USDT')!.contract,
+      from: '0x00000000000000000000000000000000000000aa',
+      to,
+      value: 10_000n,
+    });
+    await chain.submitTransfer({
+      network: 'ETH',
+      token: ctx.openramp.services.registry.tokenFor('ETH', 'USDT')!.contract,
+      from: '0x00000000000000000000000000000000000000aa',
+      to: '0x2222222222222222222222222222222222222222',
+      value: 50_000_000n,
+    });
     const t = await step(ctx, clock, 'ETH', 6);
     assert.equal(t.matched, 0);
-    const afterCount = await ctx.openramp.services.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const afterCount = await ctx.openramp.services.db
+      .selectFrom('deposits')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(afterCount.n, before.n);
   });
 
   it('refuses bad mock deposits with clear errors', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ currency: 'EUR', amount: '1', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH, network: 'ETH' }, /^currency: fiat/],
+      [
+        { currency: 'EUR', amount: '1', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH, network: 'ETH' },
+        /^currency: fiat/,
+      ],
       [{ currency: 'USDT', amount: '1', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH }, /^network: /],
       [{ currency: 'USDT', amount: '-1', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.ETH, network: 'ETH' }, /^amount: /],
-      [{ currency: 'USDT', amount: '1', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: '0x1234', network: 'ETH' }, /^receiverAccountNo: /],
-      [{ currency: 'USDT', amount: '1', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: '0x2222222222222222222222222222222222222222', network: 'ETH' }, /deposit address not found/],
-      [{ currency: 'USDC', amount: '1', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.TRX, network: 'TRX' }, /^currency: /],
+      [
+        { currency: 'USDT', amount: '1', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: '0x1234', network: 'ETH' },
+        /^receiverAccountNo: /,
+      ],
+      [
+        {
+          currency: 'USDT',
+          amount: '1',
+          senderName: 'S',
+          senderAccountNo: 'x',
+          receiverAccountNo: '0x2222222222222222222222222222222222222222',
+          network: 'ETH',
+        },
+        /deposit address not found/,
+      ],
+      [
+        { currency: 'USDC', amount: '1', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr.TRX, network: 'TRX' },
+        /^currency: /,
+      ],
     ];
     for (const [body, re] of cases) {
       const r = await call(ctx, { method: 'POST', url: '/deposit/mock', body });
       assert.equal(r.status, 422, JSON.stringify(body));
       assert.match(r.json.message, re);
     }
-    const pending = await ctx.openramp.services.db.selectFrom('sandbox_pending').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const pending = await ctx.openramp.services.db
+      .selectFrom('sandbox_pending')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(pending.n), 0, 'nothing queued');
   });
 });

@@ -17,7 +17,10 @@ describe('devnet (hardhat@2 node + solc-js test tokens)', () => {
 
   before(async () => {
     const t0 = Date.now();
-    ({ devnet, tokens: { USDT, USDC } } = await startDevnetWithTokens());
+    ({
+      devnet,
+      tokens: { USDT, USDC },
+    } = await startDevnetWithTokens());
     console.log(`devnet started and both tokens deployed in ${Date.now() - t0} ms at ${devnet.url}`);
   });
   after(() => devnet?.stop());
@@ -29,7 +32,10 @@ describe('devnet (hardhat@2 node + solc-js test tokens)', () => {
     assert.equal(Number(await devnet.publicClient.getChainId()), 31337);
     assert.equal(devnet.accounts[0]!.address, '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266');
     const nodeAccounts = (await devnet.rpc<string[]>('eth_accounts')).map((x) => x.toLowerCase());
-    assert.deepEqual(nodeAccounts.slice(0, devnet.accounts.length), devnet.accounts.map((x) => x.address));
+    assert.deepEqual(
+      nodeAccounts.slice(0, devnet.accounts.length),
+      devnet.accounts.map((x) => x.address),
+    );
     assert.match(USDT, /^0x[0-9a-f]{40}$/);
     assert.match(USDC, /^0x[0-9a-f]{40}$/);
     assert.notEqual(USDT, USDC);
@@ -50,7 +56,13 @@ describe('devnet (hardhat@2 node + solc-js test tokens)', () => {
     assert.equal(t1.blockNumber, before1 + 1n, 'automine: one tx, one block');
     assert.equal(await devnet.balanceOf(USDT, fresh), 12_500_000n);
 
-    const logs = await devnet.publicClient.getLogs({ address: USDT, event: TRANSFER_EVENT, args: { to: fresh }, fromBlock: 0n, toBlock: 'latest' });
+    const logs = await devnet.publicClient.getLogs({
+      address: USDT,
+      event: TRANSFER_EVENT,
+      args: { to: fresh },
+      fromBlock: 0n,
+      toBlock: 'latest',
+    });
     assert.equal(logs.length, 1);
     const log = logs[0]!;
     assert.equal(log.topics[0], TRANSFER_TOPIC);
@@ -61,7 +73,14 @@ describe('devnet (hardhat@2 node + solc-js test tokens)', () => {
     assert.equal(log.args.from?.toLowerCase(), alice);
     assert.equal(log.args.to?.toLowerCase(), fresh);
     // the same with a raw topic filter (what the scanner sends)
-    const raw = await devnet.rpc<{ topics: string[]; data: string }[]>('eth_getLogs', [{ address: [USDT], topics: [TRANSFER_TOPIC], fromBlock: `0x${t1.blockNumber.toString(16)}`, toBlock: `0x${t1.blockNumber.toString(16)}` }]);
+    const raw = await devnet.rpc<{ topics: string[]; data: string }[]>('eth_getLogs', [
+      {
+        address: [USDT],
+        topics: [TRANSFER_TOPIC],
+        fromBlock: `0x${t1.blockNumber.toString(16)}`,
+        toBlock: `0x${t1.blockNumber.toString(16)}`,
+      },
+    ]);
     assert.equal(raw.length, 1);
     assert.equal(BigInt(raw[0]!.data), 12_500_000n);
 
@@ -77,8 +96,18 @@ describe('devnet (hardhat@2 node + solc-js test tokens)', () => {
     await devnet.revert(snap);
     assert.equal(await devnet.publicClient.getBlockNumber(), headBefore, 'height went back');
     assert.equal((await devnet.publicClient.getBlock({ blockNumber: headBefore })).hash, blockBefore.hash);
-    const after = await devnet.publicClient.getLogs({ address: USDT, event: TRANSFER_EVENT, args: { to: fresh }, fromBlock: 0n, toBlock: 'latest' });
-    assert.deepEqual(after.map((l) => l.transactionHash), [t1.txHash], "the second transfer's log is gone");
+    const after = await devnet.publicClient.getLogs({
+      address: USDT,
+      event: TRANSFER_EVENT,
+      args: { to: fresh },
+      fromBlock: 0n,
+      toBlock: 'latest',
+    });
+    assert.deepEqual(
+      after.map((l) => l.transactionHash),
+      [t1.txHash],
+      "the second transfer's log is gone",
+    );
     assert.equal(await devnet.balanceOf(USDT, fresh), 12_500_000n);
     assert.equal(await devnet.publicClient.getTransactionReceipt({ hash: t2.txHash }).catch(() => null), null);
 
@@ -95,7 +124,10 @@ describe('devnet (hardhat@2 node + solc-js test tokens)', () => {
       const h1 = await devnet.sendTransfer(USDT, 0, fresh, 1n);
       const h2 = await devnet.sendTransfer(USDT, 0, fresh, 2n);
       await devnet.mine(1);
-      const [r1, r2] = await Promise.all([devnet.publicClient.getTransactionReceipt({ hash: h1 }), devnet.publicClient.getTransactionReceipt({ hash: h2 })]);
+      const [r1, r2] = await Promise.all([
+        devnet.publicClient.getTransactionReceipt({ hash: h1 }),
+        devnet.publicClient.getTransactionReceipt({ hash: h2 }),
+      ]);
       assert.equal(r1.blockNumber, r2.blockNumber);
     } finally {
       await devnet.setAutomine(true);
@@ -117,7 +149,10 @@ describe('devnet on a pre-merge hardfork', () => {
       assert.equal(await devnet.publicClient.getChainId(), 1337);
       await devnet.mint(tokens.USDC, devnet.accounts[1]!.address, 5n);
       assert.equal(await devnet.balanceOf(tokens.USDC, devnet.accounts[1]!.address), 5n);
-      await assert.rejects(devnet.rpc('eth_getBlockByNumber', ['finalized', false]), /'finalized' block tag is not allowed in pre-merge hardforks/);
+      await assert.rejects(
+        devnet.rpc('eth_getBlockByNumber', ['finalized', false]),
+        /'finalized' block tag is not allowed in pre-merge hardforks/,
+      );
     } finally {
       await devnet.stop();
     }
@@ -140,7 +175,9 @@ describe('npm run devnet (scripts/devnet.ts)', () => {
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     after(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
@@ -169,7 +206,10 @@ describe('npm run devnet (scripts/devnet.ts)', () => {
 
     child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const { code } = await Promise.race([exited, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error('script did not exit within 10 s of SIGTERM')), 10_000)))]).finally(() => clearTimeout(timer));
+    const { code } = await Promise.race([
+      exited,
+      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error('script did not exit within 10 s of SIGTERM')), 10_000))),
+    ]).finally(() => clearTimeout(timer));
     assert.equal(code, 0, err);
     assert.equal(await isPortOpen(port), false, 'the node is gone');
   });

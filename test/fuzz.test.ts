@@ -20,19 +20,49 @@ const SEED = process.env.OPENRAMP_FUZZ_SEED ? Number(process.env.OPENRAMP_FUZZ_S
 const BODY_LIMIT = 1_048_576;
 
 /** Tables a rejected request must not write to (auth_nonces may grow: a valid signature claims its nonce). */
-const TABLES = ['customers', 'bank_accounts', 'deposit_addresses', 'flows', 'customer_derivations', 'events', 'jobs', 'partners', 'api_keys'] as const;
+const TABLES = [
+  'customers',
+  'bank_accounts',
+  'deposit_addresses',
+  'flows',
+  'customer_derivations',
+  'events',
+  'jobs',
+  'partners',
+  'api_keys',
+] as const;
 
 /** The partner routes SPEC §1.2 asks for that are implemented today, plus our extensions: all must be fuzzed. */
 const EXPECTED_ROUTES = [
-  'POST /customer/create', 'GET /customer/detail', 'GET /customer/list',
-  'POST /bank-account/add', 'GET /bank-account/detail', 'GET /bank-account/list',
-  'POST /deposit-address/create', 'GET /deposit-address/detail', 'GET /deposit-address/list',
-  'POST /autoramp-flow/offramp', 'POST /autoramp-flow/create', 'GET /autoramp-flow/detail', 'GET /autoramp-flow/list',
-  'POST /autoramp-flow/delete', 'POST /autoramp-flow/update-status', 'GET /autoramp-flow/trade-preview',
-  'GET /health', 'GET /basic-info', 'GET /balance', 'GET /callback-url', 'POST /callback-url',
-  'GET /subscribed-events', 'POST /subscribed-events', 'GET /ip-white-list', 'POST /ip-white-list',
+  'POST /customer/create',
+  'GET /customer/detail',
+  'GET /customer/list',
+  'POST /bank-account/add',
+  'GET /bank-account/detail',
+  'GET /bank-account/list',
+  'POST /deposit-address/create',
+  'GET /deposit-address/detail',
+  'GET /deposit-address/list',
+  'POST /autoramp-flow/offramp',
+  'POST /autoramp-flow/create',
+  'GET /autoramp-flow/detail',
+  'GET /autoramp-flow/list',
+  'POST /autoramp-flow/delete',
+  'POST /autoramp-flow/update-status',
+  'GET /autoramp-flow/trade-preview',
+  'GET /health',
+  'GET /basic-info',
+  'GET /balance',
+  'GET /callback-url',
+  'POST /callback-url',
+  'GET /subscribed-events',
+  'POST /subscribed-events',
+  'GET /ip-white-list',
+  'POST /ip-white-list',
   'POST /sandbox/customer/decide',
-  'GET /webhook-delivery/list', 'POST /webhook-delivery/redeliver', 'GET /event/list',
+  'GET /webhook-delivery/list',
+  'POST /webhook-delivery/redeliver',
+  'GET /event/list',
 ];
 /** Routes anyone may call (no signature). */
 const PUBLIC_ROUTES = new Set(['GET /health']);
@@ -69,18 +99,78 @@ type Unsigned = 'no-headers' | 'garbage-headers' | 'bad-signature' | 'stale-time
 const ID_LIKE = /^(id|from|to|.*Id)$/;
 // app.inject() normalises ' " < > in a query (as WHATWG URL does), which would break the signature, so they are left out.
 const PRINTABLE = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~!$()*,;:@/?[]{}|\\^`'];
-const PERCENT_GARBAGE = ['%', '%%', '%z', '%zz', '%0', '%00', '%FF', '%C0%AF', '%E0%A4%A', '%ED%A0%80', '%F4%90%80%80', '+', '&', '&&', '=', '==', '[]', '[0]', '%5B%5D', '%26', '%3D'];
+const PERCENT_GARBAGE = [
+  '%',
+  '%%',
+  '%z',
+  '%zz',
+  '%0',
+  '%00',
+  '%FF',
+  '%C0%AF',
+  '%E0%A4%A',
+  '%ED%A0%80',
+  '%F4%90%80%80',
+  '+',
+  '&',
+  '&&',
+  '=',
+  '==',
+  '[]',
+  '[0]',
+  '%5B%5D',
+  '%26',
+  '%3D',
+];
 
 /** Weird but type-correct strings: NUL, control characters, lone surrogates, SQL and path noise. */
 const nastyString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '\udfff', "'; drop table customers; --", '../../etc/passwd', '%00', '\u202e', '𝕏'.repeat(30), ' ', '\t\n', 'null', 'undefined', '0', '-1', '1e309', 'cus_', 'flw_x'),
+  fc.constantFrom(
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    '\udfff',
+    "'; drop table customers; --",
+    '../../etc/passwd',
+    '%00',
+    '\u202e',
+    '𝕏'.repeat(30),
+    ' ',
+    '\t\n',
+    'null',
+    'undefined',
+    '0',
+    '-1',
+    '1e309',
+    'cus_',
+    'flw_x',
+  ),
 );
-const hugeString = fc.integer({ min: 1_000, max: 300_000 }).chain((n) => fc.constantFrom('x', 'é', '\u0000', '😀').map((c) => c.repeat(Math.ceil(n / c.length))));
-const garbageQuery = fc.array(fc.oneof(fc.constantFrom(...PRINTABLE), fc.constantFrom(...PERCENT_GARBAGE)), { maxLength: 60 }).map((a) => a.join(''));
-const randomPairs = fc.array(fc.tuple(fc.oneof(fc.string({ maxLength: 12 }), nastyString), fc.oneof(fc.string({ maxLength: 12 }), nastyString, hugeString.map((s) => s.slice(0, 3000)))), { maxLength: 6 });
+const hugeString = fc
+  .integer({ min: 1_000, max: 300_000 })
+  .chain((n) => fc.constantFrom('x', 'é', '\u0000', '😀').map((c) => c.repeat(Math.ceil(n / c.length))));
+const garbageQuery = fc
+  .array(fc.oneof(fc.constantFrom(...PRINTABLE), fc.constantFrom(...PERCENT_GARBAGE)), { maxLength: 60 })
+  .map((a) => a.join(''));
+const randomPairs = fc.array(
+  fc.tuple(
+    fc.oneof(fc.string({ maxLength: 12 }), nastyString),
+    fc.oneof(
+      fc.string({ maxLength: 12 }),
+      nastyString,
+      hugeString.map((s) => s.slice(0, 3000)),
+    ),
+  ),
+  { maxLength: 6 },
+);
 /** Percent-encodes the UTF-8 bytes (lone surrogates become U+FFFD, as any client would send them). */
-const enc = (v: string) => [...Buffer.from(v, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+const enc = (v: string) =>
+  [...Buffer.from(v, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 const encodePairs = (pairs: [string, string][]) => pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
 const joinQuery = (...parts: string[]) => parts.filter((p) => p !== '').join('&');
 
@@ -88,7 +178,7 @@ function schemaTypes(s: JsonSchema): Set<string> {
   const types = new Set<string>();
   const add = (t: unknown) => (Array.isArray(t) ? t.forEach(add) : typeof t === 'string' && types.add(t));
   add(s.type);
-  for (const sub of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) schemaTypes(sub).forEach((t) => types.add(t));
+  for (const sub of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) for (const t of schemaTypes(sub)) types.add(t);
   if (s.nullable) types.add('null');
   if (types.has('integer')) types.add('number');
   return types;
@@ -126,14 +216,14 @@ function wrongValue(s: JsonSchema, depth = 0): fc.Arbitrary<unknown> | null {
 /** An object carrying the schema's field names, at least one of them with a wrong value. */
 function wrongObject(s: JsonSchema, depth = 0): fc.Arbitrary<Record<string, unknown>> | null {
   const props = Object.entries<JsonSchema>(s.properties ?? {});
-  const wrong = props.map(([k, p]) => [k, wrongValue(p, depth)] as const).filter((x): x is readonly [string, fc.Arbitrary<unknown>] => x[1] !== null);
+  const wrong = props
+    .map(([k, p]) => [k, wrongValue(p, depth)] as const)
+    .filter((x): x is readonly [string, fc.Arbitrary<unknown>] => x[1] !== null);
   if (wrong.length === 0) return null;
-  return fc
-    .tuple(fc.integer({ min: 0, max: wrong.length - 1 }), fc.subarray(wrong.map(([k]) => k)))
-    .chain(([forced, others]) => {
-      const keys = new Set([wrong[forced]![0], ...others]);
-      return fc.record(Object.fromEntries(wrong.filter(([k]) => keys.has(k))));
-    });
+  return fc.tuple(fc.integer({ min: 0, max: wrong.length - 1 }), fc.subarray(wrong.map(([k]) => k))).chain(([forced, others]) => {
+    const keys = new Set([wrong[forced]![0], ...others]);
+    return fc.record(Object.fromEntries(wrong.filter(([k]) => keys.has(k))));
+  });
 }
 
 /** Type-correct values with ids nobody has (NUL bytes, unicode, SQL noise): the service layer must refuse them without a 5xx. */
@@ -161,7 +251,10 @@ function unknownIdObject(s: JsonSchema, depth = 0): fc.Arbitrary<Record<string, 
 }
 /** True when a schema-valid body with these required fields must be refused (an id it names cannot exist). */
 function requiresAnId(s: JsonSchema): boolean {
-  return (s.required ?? []).some((k: string) => (ID_LIKE.test(k) && schemaTypes(s.properties[k]).has('string')) || (s.properties[k]?.properties && requiresAnId(s.properties[k])));
+  return (s.required ?? []).some(
+    (k: string) =>
+      (ID_LIKE.test(k) && schemaTypes(s.properties[k]).has('string')) || (s.properties[k]?.properties && requiresAnId(s.properties[k])),
+  );
 }
 
 function deepJson(field: string, depth: number, kind: 'array' | 'object'): string {
@@ -189,28 +282,131 @@ function bodyRequests(r: RouteInfo): fc.Arbitrary<GenRequest>[] {
   };
   const q = fc.oneof({ weight: 4, arbitrary: fc.constant('') }, { weight: 1, arbitrary: garbageQuery });
   const malformed = (kind: string, body: fc.Arbitrary<Body>) =>
-    fc.record({ query: q, body }).filter(({ body }) => body.multipart === true || body.contentType !== 'application/json' || !schemaValid(body.raw)).map(({ query, body }): GenRequest => ({ kind, query, body, mustFail: true }));
+    fc
+      .record({ query: q, body })
+      .filter(({ body }) => body.multipart === true || body.contentType !== 'application/json' || !schemaValid(body.raw))
+      .map(({ query, body }): GenRequest => ({ kind, query, body, mustFail: true }));
 
   const arbs: fc.Arbitrary<GenRequest>[] = [
-    malformed('anything', fc.oneof(fc.anything(), fc.jsonValue()).map((v) => json(JSON.stringify(v) ?? ''))),
-    malformed('invalid-json', fc.oneof(
-      fc.string({ maxLength: 50 }),
-      fc.constantFrom('{', '{"a":', '[1,]', "{'a':1}", '{"a":1}}', 'NaN', '\uFEFF{}', '{"a":1,}', '{"a":01}', '"\\x"', '{"__proto__":'),
-      fc.jsonValue().map((v) => JSON.stringify(v)).filter((s) => s.length > 2).chain((s) => fc.integer({ min: 1, max: s.length - 1 }).map((n) => s.slice(0, n))),
-    ).filter((s) => { try { JSON.parse(s); return false; } catch { return true; } }).map(json)),
-    malformed('huge-string', fc.tuple(field, hugeString).map(([f, s]) => json(JSON.stringify({ [f]: s })))),
-    malformed('deep-nesting', fc.tuple(field, fc.integer({ min: 500, max: 150_000 }), fc.constantFrom('array' as const, 'object' as const)).map(([f, d, k]) => json(deepJson(f, d, k)))),
-    malformed('empty-body', fc.constantFrom<Body>({ raw: '', contentType: 'application/json' }, { raw: '', contentType: null }, { raw: 'null', contentType: 'application/json' })),
-    malformed('wrong-content-type', fc.tuple(fc.constantFrom('text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'application/octet-stream', 'text/json', 'application/jsonx', 'image/png', 'foo', '', ';', 'application/', '/json', 'application/json/x', 'a b/c'), fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ minLength: 1, maxLength: 40 }), fc.constant(fields.map((f) => `${f}=x`).join('&') || 'a=b'))).map(([contentType, raw]) => ({ raw: raw || 'x', contentType }))),
-    malformed('missing-content-type', fc.jsonValue().map((v) => ({ raw: JSON.stringify(v) || '{}', contentType: null }))),
-    malformed('multipart-garbage', fc.tuple(fc.string({ maxLength: 200 }), fc.constantFrom('multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=XyZ', 'multipart/mixed; boundary=XyZ')).map(([raw, contentType]) => ({ raw: raw || '--XyZ', contentType, multipart: true }))),
-    malformed('multipart-unknown-fields', fc.array(fc.tuple(fc.string({ minLength: 1, maxLength: 10 }).map((k) => `zz_${k.replace(/["\r\n]/g, '')}`), fc.string({ maxLength: 30 }).map((v) => v.replace(/\r|\n/g, ''))), { maxLength: 4 }).map((fs) => ({ raw: multipart(fs, 'XyZboundary'), contentType: 'multipart/form-data; boundary=XyZboundary', multipart: true }))),
+    malformed(
+      'anything',
+      fc.oneof(fc.anything(), fc.jsonValue()).map((v) => json(JSON.stringify(v) ?? '')),
+    ),
+    malformed(
+      'invalid-json',
+      fc
+        .oneof(
+          fc.string({ maxLength: 50 }),
+          fc.constantFrom('{', '{"a":', '[1,]', "{'a':1}", '{"a":1}}', 'NaN', '\uFEFF{}', '{"a":1,}', '{"a":01}', '"\\x"', '{"__proto__":'),
+          fc
+            .jsonValue()
+            .map((v) => JSON.stringify(v))
+            .filter((s) => s.length > 2)
+            .chain((s) => fc.integer({ min: 1, max: s.length - 1 }).map((n) => s.slice(0, n))),
+        )
+        .filter((s) => {
+          try {
+            JSON.parse(s);
+            return false;
+          } catch {
+            return true;
+          }
+        })
+        .map(json),
+    ),
+    malformed(
+      'huge-string',
+      fc.tuple(field, hugeString).map(([f, s]) => json(JSON.stringify({ [f]: s }))),
+    ),
+    malformed(
+      'deep-nesting',
+      fc
+        .tuple(field, fc.integer({ min: 500, max: 150_000 }), fc.constantFrom('array' as const, 'object' as const))
+        .map(([f, d, k]) => json(deepJson(f, d, k))),
+    ),
+    malformed(
+      'empty-body',
+      fc.constantFrom<Body>(
+        { raw: '', contentType: 'application/json' },
+        { raw: '', contentType: null },
+        { raw: 'null', contentType: 'application/json' },
+      ),
+    ),
+    malformed(
+      'wrong-content-type',
+      fc
+        .tuple(
+          fc.constantFrom(
+            'text/plain',
+            'application/xml',
+            'application/x-www-form-urlencoded',
+            'application/octet-stream',
+            'text/json',
+            'application/jsonx',
+            'image/png',
+            'foo',
+            '',
+            ';',
+            'application/',
+            '/json',
+            'application/json/x',
+            'a b/c',
+          ),
+          fc.oneof(
+            fc.jsonValue().map((v) => JSON.stringify(v)),
+            fc.string({ minLength: 1, maxLength: 40 }),
+            fc.constant(fields.map((f) => `${f}=x`).join('&') || 'a=b'),
+          ),
+        )
+        .map(([contentType, raw]) => ({ raw: raw || 'x', contentType })),
+    ),
+    malformed(
+      'missing-content-type',
+      fc.jsonValue().map((v) => ({ raw: JSON.stringify(v) || '{}', contentType: null })),
+    ),
+    malformed(
+      'multipart-garbage',
+      fc
+        .tuple(
+          fc.string({ maxLength: 200 }),
+          fc.constantFrom(
+            'multipart/form-data',
+            'multipart/form-data; boundary=',
+            'multipart/form-data; boundary=XyZ',
+            'multipart/mixed; boundary=XyZ',
+          ),
+        )
+        .map(([raw, contentType]) => ({ raw: raw || '--XyZ', contentType, multipart: true })),
+    ),
+    malformed(
+      'multipart-unknown-fields',
+      fc
+        .array(
+          fc.tuple(
+            fc.string({ minLength: 1, maxLength: 10 }).map((k) => `zz_${k.replace(/["\r\n]/g, '')}`),
+            fc.string({ maxLength: 30 }).map((v) => v.replace(/\r|\n/g, '')),
+          ),
+          { maxLength: 4 },
+        )
+        .map((fs) => ({ raw: multipart(fs, 'XyZboundary'), contentType: 'multipart/form-data; boundary=XyZboundary', multipart: true })),
+    ),
   ];
   const wrong = wrongObject(schema);
-  if (wrong) arbs.push(malformed('wrong-types', wrong.map((o) => json(JSON.stringify(o)))));
+  if (wrong)
+    arbs.push(
+      malformed(
+        'wrong-types',
+        wrong.map((o) => json(JSON.stringify(o))),
+      ),
+    );
   if (r.body && requiresAnId(r.body)) {
     const unknown = unknownIdObject(r.body);
-    if (unknown) arbs.push(fc.record({ query: q, body: unknown.map((o) => json(JSON.stringify(o))) }).map(({ query, body }) => ({ kind: 'unknown-ids', query, body, mustFail: true })));
+    if (unknown)
+      arbs.push(
+        fc
+          .record({ query: q, body: unknown.map((o) => json(JSON.stringify(o))) })
+          .map(({ query, body }) => ({ kind: 'unknown-ids', query, body, mustFail: true })),
+      );
   }
   return arbs;
 }
@@ -221,12 +417,16 @@ function invalidParamValue(s: JsonSchema): fc.Arbitrary<string> {
   if (types.has('number')) {
     options.push(fc.constantFrom('abc', '1.5', '1e400', 'NaN', 'Infinity', '--1', '١'));
     if (typeof s.minimum === 'number') options.push(fc.integer({ min: -1_000_000_000, max: s.minimum - 1 }).map(String));
-    if (typeof s.maximum === 'number') options.push(fc.oneof(fc.integer({ min: s.maximum + 1, max: Number.MAX_SAFE_INTEGER }).map(String), fc.constant('99999999999999999999999999')));
+    if (typeof s.maximum === 'number')
+      options.push(
+        fc.oneof(fc.integer({ min: s.maximum + 1, max: Number.MAX_SAFE_INTEGER }).map(String), fc.constant('99999999999999999999999999')),
+      );
   } else if (types.has('boolean')) {
     options.push(fc.string({ maxLength: 8 }).filter((v) => !['true', 'false', '0', '1', ''].includes(v)));
   } else if (types.has('string')) {
     if (Array.isArray(s.enum)) options.push(fc.oneof(fc.string({ maxLength: 12 }), nastyString).filter((v) => !s.enum.includes(v)));
-    if (typeof s.maxLength === 'number') options.push(fc.integer({ min: s.maxLength + 1, max: s.maxLength + 5_000 }).map((n) => 'q'.repeat(n)));
+    if (typeof s.maxLength === 'number')
+      options.push(fc.integer({ min: s.maxLength + 1, max: s.maxLength + 5_000 }).map((n) => 'q'.repeat(n)));
     if (typeof s.minLength === 'number' && s.minLength > 0) options.push(fc.constant(''));
     if (s.format === 'date-time') options.push(fc.constantFrom('yesterday', '2024-13-45T99:99:99Z', 'x'));
   }
@@ -240,21 +440,38 @@ function queryRequests(r: RouteInfo): fc.Arbitrary<GenRequest>[] {
   ];
   if (r.params.length > 0) {
     const known = fc.constantFrom(...r.params.map((p) => p.name));
-    arbs.push(fc.tuple(known, fc.array(fc.oneof(fc.string({ maxLength: 10 }), nastyString), { maxLength: 4 })).map(([k, vs]) => ({ kind: 'known-keys-random-values', query: vs.map((v) => `${k}=${enc(v)}`).join('&'), mustFail: false })));
+    arbs.push(
+      fc
+        .tuple(known, fc.array(fc.oneof(fc.string({ maxLength: 10 }), nastyString), { maxLength: 4 }))
+        .map(([k, vs]) => ({ kind: 'known-keys-random-values', query: vs.map((v) => `${k}=${enc(v)}`).join('&'), mustFail: false })),
+    );
     const invalid = r.params.filter((p) => invalidParamValue(p.schema) !== null);
     arbs.push(
-      fc.tuple(fc.constantFrom(...invalid), garbageQuery)
-        .chain(([p, garbage]) => invalidParamValue(p.schema).map((v) => ({ kind: `invalid-${p.name}`, query: joinQuery(`${p.name}=${enc(v)}`, garbage.replace(/^[^&]*/, '')), mustFail: true }))),
+      fc.tuple(fc.constantFrom(...invalid), garbageQuery).chain(([p, garbage]) =>
+        invalidParamValue(p.schema).map((v) => ({
+          kind: `invalid-${p.name}`,
+          query: joinQuery(`${p.name}=${enc(v)}`, garbage.replace(/^[^&]*/, '')),
+          mustFail: true,
+        })),
+      ),
       // Repeated keys: the query parser makes an array, which no parameter accepts.
-      fc.tuple(fc.constantFrom(...r.params.map((p) => p.name)), fc.array(fc.string({ maxLength: 6 }), { minLength: 2, maxLength: 4 })).map(([k, vs]) => ({ kind: 'repeated-key', query: vs.map((v) => `${k}=${enc(v)}`).join('&'), mustFail: true })),
+      fc
+        .tuple(fc.constantFrom(...r.params.map((p) => p.name)), fc.array(fc.string({ maxLength: 6 }), { minLength: 2, maxLength: 4 }))
+        .map(([k, vs]) => ({ kind: 'repeated-key', query: vs.map((v) => `${k}=${enc(v)}`).join('&'), mustFail: true })),
     );
   }
   const required = r.params.filter((p) => p.required);
   if (required.length > 0) {
-    arbs.push(randomPairs.map((pairs) => ({ kind: 'missing-required', query: encodePairs(pairs.map(([k, v]) => [`x_${k}`, v])), mustFail: true })));
+    arbs.push(
+      randomPairs.map((pairs) => ({ kind: 'missing-required', query: encodePairs(pairs.map(([k, v]) => [`x_${k}`, v])), mustFail: true })),
+    );
     // Every required parameter present and type-correct, but naming nothing that exists.
     if (required.some((p) => ID_LIKE.test(p.name))) {
-      arbs.push(fc.tuple(...required.map((p) => (unknownIdValue(p.name, p.schema) ?? fc.constant('x')).map((v) => `${p.name}=${enc(String(v))}`))).map((parts) => ({ kind: 'unknown-ids', query: parts.join('&'), mustFail: true })));
+      arbs.push(
+        fc
+          .tuple(...required.map((p) => (unknownIdValue(p.name, p.schema) ?? fc.constant('x')).map((v) => `${p.name}=${enc(String(v))}`)))
+          .map((parts) => ({ kind: 'unknown-ids', query: parts.join('&'), mustFail: true })),
+      );
     }
   }
   return arbs;
@@ -282,7 +499,12 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
   async function snapshot(): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (const t of TABLES) {
-      const r = await sql<{ n: string; h: string | null }>`select count(*)::text as n, md5(string_agg(x::text, '|' order by x::text)) as h from ${sql.table(t)} x`.execute(ctx.openramp.services.db);
+      const r = await sql<{
+        n: string;
+        h: string | null;
+      }>`select count(*)::text as n, md5(string_agg(x::text, '|' order by x::text)) as h from ${sql.table(t)} x`.execute(
+        ctx.openramp.services.db,
+      );
       out[t] = `${r.rows[0]!.n} rows, md5 ${r.rows[0]!.h ?? '-'}`;
     }
     return out;
@@ -293,10 +515,17 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
     const payload = g.body?.raw ?? '';
     let headers: Record<string, string>;
     if (mode === 'no-headers') headers = {};
-    else if (mode === 'garbage-headers') headers = { 'x-api-key': 'ork_test_' + randomUUID(), 'x-timestamp': 'soon', 'x-nonce': '\u00ff', 'x-signature': 'zz' };
+    else if (mode === 'garbage-headers')
+      headers = { 'x-api-key': `ork_test_${randomUUID()}`, 'x-timestamp': 'soon', 'x-nonce': '\u00ff', 'x-signature': 'zz' };
     else {
       headers = signedHeaders(
-        { method: r.method, url, rawBody: payload, ...(mode === 'stale-timestamp' ? { timestamp: String(Math.floor(Date.now() / 1000) - 3600) } : {}), ...(g.body?.multipart && /^multipart\/form-data/i.test(g.body.contentType ?? '') ? { sign: { bodySha256Hex: '' } } : {}) },
+        {
+          method: r.method,
+          url,
+          rawBody: payload,
+          ...(mode === 'stale-timestamp' ? { timestamp: String(Math.floor(Date.now() / 1000) - 3600) } : {}),
+          ...(g.body?.multipart && /^multipart\/form-data/i.test(g.body.contentType ?? '') ? { sign: { bodySha256Hex: '' } } : {}),
+        },
         ctx.partner,
       );
       if (mode === 'bad-signature') headers['x-signature'] = headers['x-signature']!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
@@ -321,7 +550,11 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
   function assertErrorEnvelope(res: { status: number; body: any; text: string; contentType: string }, what: string) {
     assert.match(res.contentType, /application\/json/, `${what}: error is not JSON (${res.contentType}): ${res.text.slice(0, 300)}`);
     assert.ok(res.body && typeof res.body === 'object', `${what}: no JSON body: ${res.text.slice(0, 300)}`);
-    assert.deepEqual(Object.keys(res.body).sort(), ['message', 'status'], `${what}: error must be exactly {status, message}: ${res.text.slice(0, 300)}`);
+    assert.deepEqual(
+      Object.keys(res.body).sort(),
+      ['message', 'status'],
+      `${what}: error must be exactly {status, message}: ${res.text.slice(0, 300)}`,
+    );
     assert.ok(['INVALID_PARAMETERS', 'UNAUTHORISED', 'FAILED'].includes(res.body.status), `${what}: bad status ${res.body.status}`);
     assert.equal(typeof res.body.message, 'string');
     assert.ok(res.body.message.length > 0, `${what}: empty message`);
@@ -330,11 +563,30 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
   before(async () => {
     ctx = await createTestContext({ env: { OPENRAMP_RATE_LIMIT_PER_MINUTE: '1000000', OPENRAMP_BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
     // Some real data, so list and lookup paths have rows to (not) find.
-    const c = await call(ctx, { method: 'POST', url: '/customer/create', body: { name: 'Fuzz Target', email: 'fuzz@example.com', externalId: 'fuzz-1' } });
+    const c = await call(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      body: { name: 'Fuzz Target', email: 'fuzz@example.com', externalId: 'fuzz-1' },
+    });
     assert.equal(c.status, 200, c.body);
-    const b = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId: c.json.customerId, currency: 'EUR', bankName: 'Deutsche Bank', accountNo: '1234567890', iban: 'DE89370400440532013000', swift: 'DEUTDEFF' } });
+    const b = await call(ctx, {
+      method: 'POST',
+      url: '/bank-account/add',
+      body: {
+        customerId: c.json.customerId,
+        currency: 'EUR',
+        bankName: 'Deutsche Bank',
+        accountNo: '1234567890',
+        iban: 'DE89370400440532013000',
+        swift: 'DEUTDEFF',
+      },
+    });
     assert.equal(b.status, 200, b.body);
-    const f = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: c.json.customerId, currency: 'USDT', network: 'TRX' }, to: b.json.bankAccountId } });
+    const f = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId: c.json.customerId, currency: 'USDT', network: 'TRX' }, to: b.json.bankAccountId },
+    });
     assert.equal(f.status, 200, f.body);
 
     await ctx.openramp.api.ready();
@@ -354,7 +606,9 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
           isPublic: PUBLIC_ROUTES.has(`${method} ${path}`),
           body,
           validateBody: body ? ajv.compile(body) : null,
-          params: (op.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => ({ name: p.name, required: p.required === true, schema: p.schema ?? {} })),
+          params: (op.parameters ?? [])
+            .filter((p: any) => p.in === 'query')
+            .map((p: any) => ({ name: p.name, required: p.required === true, schema: p.schema ?? {} })),
         });
       }
     }
@@ -366,15 +620,28 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
 
   it('finds every implemented partner route in the app', () => {
     const keys = new Set(routes.map((r) => r.key));
-    assert.deepEqual(EXPECTED_ROUTES.filter((k) => !keys.has(k)), []);
+    assert.deepEqual(
+      EXPECTED_ROUTES.filter((k) => !keys.has(k)),
+      [],
+    );
     // Required fields at the top, or in every branch of an anyOf ("eventId, or from and to").
-    const requiresFields = (s: JsonSchema): boolean => (s.required ?? []).length > 0 || (Array.isArray(s.anyOf) && s.anyOf.length > 0 && s.anyOf.every(requiresFields));
-    for (const r of routes.filter((x) => x.method === 'POST')) assert.ok(r.body && requiresFields(r.body), `${r.key}: a POST without required body fields cannot be fuzzed "invalid by construction"`);
+    const requiresFields = (s: JsonSchema): boolean =>
+      (s.required ?? []).length > 0 || (Array.isArray(s.anyOf) && s.anyOf.length > 0 && s.anyOf.every(requiresFields));
+    for (const r of routes.filter((x) => x.method === 'POST'))
+      assert.ok(
+        r.body && requiresFields(r.body),
+        `${r.key}: a POST without required body fields cannot be fuzzed "invalid by construction"`,
+      );
   });
 
   it('a body over the size limit is refused with 413, signed or not, and writes nothing', async () => {
     const before = await snapshot();
-    const big: GenRequest = { kind: 'oversized', query: '', body: json(JSON.stringify({ name: 'x'.repeat(BODY_LIMIT + 10) })), mustFail: true };
+    const big: GenRequest = {
+      kind: 'oversized',
+      query: '',
+      body: json(JSON.stringify({ name: 'x'.repeat(BODY_LIMIT + 10) })),
+      mustFail: true,
+    };
     const r = routes.find((x) => x.key === 'POST /customer/create')!;
     for (const mode of ['signed', 'no-headers'] as const) {
       const res = await send(r, big, mode);
@@ -388,13 +655,77 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
   it('regressions found by this fuzzer: each is refused with a 4xx, never a 500', async () => {
     const route = (key: string) => routes.find((x) => x.key === key)!;
     const cases: [string, GenRequest, number, RegExp][] = [
-      ['GET /bank-account/detail', { kind: 'NUL in a query id', query: 'id=%00', mustFail: true }, 422, /^id: must not contain the NUL character/],
-      ['POST /callback-url', { kind: 'NUL in a body string', query: '', body: json(JSON.stringify({ callbackUrl: 'http://example.com/a\u0000b' })), mustFail: true }, 422, /^callbackUrl: must not contain the NUL character/],
-      ['POST /autoramp-flow/offramp', { kind: 'NUL in a nested id', query: '', body: json(JSON.stringify({ from: { customerId: 'cus_\u0000', currency: 'USDT', network: 'ETH' }, to: 'ba_x' })), mustFail: true }, 422, /^from\.customerId: must not contain the NUL character/],
-      ['POST /subscribed-events', { kind: 'too deep to re-serialise for the signature check', query: '', body: json(deepJson('events', 150_000, 'array')), mustFail: true }, 422, /^events/],
-      ['POST /callback-url', { kind: 'multipart without a boundary', query: '', body: { raw: '--XyZ', contentType: 'multipart/form-data', multipart: true }, mustFail: true }, 422, /^body: malformed multipart\/form-data/],
-      ['POST /callback-url', { kind: 'multipart cut short', query: '', body: { raw: '--XyZ\r\nContent-Disposition: form-data; name="callbackUrl"\r\n\r\nhttp', contentType: 'multipart/form-data; boundary=XyZ', multipart: true }, mustFail: true }, 422, /^body: malformed multipart\/form-data/],
-      ['POST /customer/create', { kind: 'unparseable Content-Type', query: '', body: { raw: '{}', contentType: 'foo' }, mustFail: true }, 422, /^body: unsupported Content-Type "foo"/],
+      [
+        'GET /bank-account/detail',
+        { kind: 'NUL in a query id', query: 'id=%00', mustFail: true },
+        422,
+        /^id: must not contain the NUL character/,
+      ],
+      [
+        'POST /callback-url',
+        {
+          kind: 'NUL in a body string',
+          query: '',
+          body: json(JSON.stringify({ callbackUrl: 'http://example.com/a\u0000b' })),
+          mustFail: true,
+        },
+        422,
+        /^callbackUrl: must not contain the NUL character/,
+      ],
+      [
+        'POST /autoramp-flow/offramp',
+        {
+          kind: 'NUL in a nested id',
+          query: '',
+          body: json(JSON.stringify({ from: { customerId: 'cus_\u0000', currency: 'USDT', network: 'ETH' }, to: 'ba_x' })),
+          mustFail: true,
+        },
+        422,
+        /^from\.customerId: must not contain the NUL character/,
+      ],
+      [
+        'POST /subscribed-events',
+        {
+          kind: 'too deep to re-serialise for the signature check',
+          query: '',
+          body: json(deepJson('events', 150_000, 'array')),
+          mustFail: true,
+        },
+        422,
+        /^events/,
+      ],
+      [
+        'POST /callback-url',
+        {
+          kind: 'multipart without a boundary',
+          query: '',
+          body: { raw: '--XyZ', contentType: 'multipart/form-data', multipart: true },
+          mustFail: true,
+        },
+        422,
+        /^body: malformed multipart\/form-data/,
+      ],
+      [
+        'POST /callback-url',
+        {
+          kind: 'multipart cut short',
+          query: '',
+          body: {
+            raw: '--XyZ\r\nContent-Disposition: form-data; name="callbackUrl"\r\n\r\nhttp',
+            contentType: 'multipart/form-data; boundary=XyZ',
+            multipart: true,
+          },
+          mustFail: true,
+        },
+        422,
+        /^body: malformed multipart\/form-data/,
+      ],
+      [
+        'POST /customer/create',
+        { kind: 'unparseable Content-Type', query: '', body: { raw: '{}', contentType: 'foo' }, mustFail: true },
+        422,
+        /^body: unsupported Content-Type "foo"/,
+      ],
     ];
     const before = await snapshot();
     for (const [key, g, status, message] of cases) {
@@ -430,7 +761,11 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
           if (r.isPublic) {
             if (u.status !== 200) assertErrorEnvelope(u, uWhat);
           } else {
-            assert.equal(u.status, oversized ? 413 : 401, `${uWhat}: unsigned must be refused before anything else: ${u.text.slice(0, 300)}`);
+            assert.equal(
+              u.status,
+              oversized ? 413 : 401,
+              `${uWhat}: unsigned must be refused before anything else: ${u.text.slice(0, 300)}`,
+            );
             assertErrorEnvelope(u, uWhat);
           }
 
@@ -443,7 +778,10 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
           }
           assert.ok(s.status < 500, `${sWhat} → ${s.status}: ${s.text.slice(0, 500)}`);
           if (s.status === 200) {
-            assert.ok(r.method === 'GET' && !g.mustFail, `${sWhat}: accepted a request that is invalid by construction: ${s.text.slice(0, 300)}`);
+            assert.ok(
+              r.method === 'GET' && !g.mustFail,
+              `${sWhat}: accepted a request that is invalid by construction: ${s.text.slice(0, 300)}`,
+            );
             assert.equal(s.body?.status, 'SUCCESS', `${sWhat}: ${s.text.slice(0, 300)}`);
           } else {
             assert.ok([401, 413, 422].includes(s.status), `${sWhat}: unexpected status ${s.status}: ${s.text.slice(0, 300)}`);
@@ -453,7 +791,11 @@ describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
       );
       assert.deepEqual(await snapshot(), before, `${key}: a rejected request wrote to the database`);
       // The signed half must get past authentication, or the fuzzing never reaches validation.
-      assert.equal(st.signed401, 0, `${key}: ${st.signed401}/${st.signed} correctly signed requests were refused by auth (run with OPENRAMP_FUZZ_STATS=1 to list them)`);
+      assert.equal(
+        st.signed401,
+        0,
+        `${key}: ${st.signed401}/${st.signed} correctly signed requests were refused by auth (run with OPENRAMP_FUZZ_STATS=1 to list them)`,
+      );
     });
   }
 });

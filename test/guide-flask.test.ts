@@ -60,7 +60,15 @@ describe("the guide's Flask webhook handler receives the offramp webhooks", () =
   async function api(method: 'GET' | 'POST', route: string, body?: unknown): Promise<any> {
     const url = `${apiUrl}${route}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { ...signRequest({ apiKey: ctx.partner.apiKey, apiSecret: ctx.partner.apiSecret, method, url, ...(payload !== undefined ? { body: payload } : {}) }) };
+    const headers: Record<string, string> = {
+      ...signRequest({
+        apiKey: ctx.partner.apiKey,
+        apiSecret: ctx.partner.apiSecret,
+        method,
+        url,
+        ...(payload !== undefined ? { body: payload } : {}),
+      }),
+    };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
     const json = (await res.json()) as any;
@@ -86,7 +94,12 @@ describe("the guide's Flask webhook handler receives the offramp webhooks", () =
 
     const port = await freePort();
     callbackUrl = `http://127.0.0.1:${port}/webhooks/coinut`;
-    flask = spawn('python3', ['-u', '-c', DRIVER, dir, String(port)], { cwd: dir, env: sampleEnv(ctx.partner), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    flask = spawn('python3', ['-u', '-c', DRIVER, dir, String(port)], {
+      cwd: dir,
+      env: sampleEnv(ctx.partner),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     process.once('exit', () => killGroup(flask));
     flask.stdout!.setEncoding('utf8').on('data', (d: string) => (flaskOut += d));
     flask.stderr!.setEncoding('utf8').on('data', (d: string) => (flaskErr += d));
@@ -129,10 +142,34 @@ describe("the guide's Flask webhook handler receives the offramp webhooks", () =
     const subs = await api('GET', '/subscribed-events');
     await api('POST', '/subscribed-events', { events: subs.data.available });
 
-    const customer = await api('POST', '/customer/create', { name: 'John Doe', email: `flask-${Date.now()}@example.com`, type: 'DEPOSITOR', isIndividual: true, externalId: `flask-${Date.now()}` });
-    const bank = await api('POST', '/bank-account/add', { customerId: customer.customerId, currency: 'EUR', bankName: 'Deutsche Bank', accountNo: '1234567890', iban: 'DE89370400440532013000', swift: 'DEUTDEFF', accountName: 'John Doe' });
-    const flow = await api('POST', '/autoramp-flow/offramp', { from: { customerId: customer.customerId, currency: 'USDT', network: 'TRX' }, to: bank.bankAccountId });
-    await api('POST', '/deposit/mock', { currency: 'USDT', amount: '250', senderName: 'Sender', senderAccountNo: 'x', receiverAccountNo: flow.data.depositAddress, network: 'TRX' });
+    const customer = await api('POST', '/customer/create', {
+      name: 'John Doe',
+      email: `flask-${Date.now()}@example.com`,
+      type: 'DEPOSITOR',
+      isIndividual: true,
+      externalId: `flask-${Date.now()}`,
+    });
+    const bank = await api('POST', '/bank-account/add', {
+      customerId: customer.customerId,
+      currency: 'EUR',
+      bankName: 'Deutsche Bank',
+      accountNo: '1234567890',
+      iban: 'DE89370400440532013000',
+      swift: 'DEUTDEFF',
+      accountName: 'John Doe',
+    });
+    const flow = await api('POST', '/autoramp-flow/offramp', {
+      from: { customerId: customer.customerId, currency: 'USDT', network: 'TRX' },
+      to: bank.bankAccountId,
+    });
+    await api('POST', '/deposit/mock', {
+      currency: 'USDT',
+      amount: '250',
+      senderName: 'Sender',
+      senderAccountNo: 'x',
+      receiverAccountNo: flow.data.depositAddress,
+      network: 'TRX',
+    });
 
     const settledLine = 'Trade settled! Fiat sent to bank account.';
     for (let i = 0; i < PIPELINE_ROUNDS_MAX && !flaskOut.includes(settledLine); i++) {
@@ -140,14 +177,23 @@ describe("the guide's Flask webhook handler receives the offramp webhooks", () =
       await new Promise((r) => setTimeout(r, 20)); // let the Flask process's output arrive
     }
 
-    const trade = await ctx.openramp.services.db.selectFrom('trades').select(['id', 'status']).where('flow_id', '=', flow.flowId).executeTakeFirst();
+    const trade = await ctx.openramp.services.db
+      .selectFrom('trades')
+      .select(['id', 'status'])
+      .where('flow_id', '=', flow.flowId)
+      .executeTakeFirst();
     assert.ok(trade, `a trade for flow ${flow.flowId}\n${flaskOutput()}`);
     assert.equal(trade.status, 'SETTLED');
 
     // The four handlers ran, with the payload fields the sample reads (`data.amount`, `data.currency`,
     // `data.tradeId`). Deliveries go out concurrently and Flask serves them on threads, so the
     // order of these lines is not part of the contract (receivers order by `payload.version`).
-    for (const line of ['Deposit received: 250.000000 USDT', 'Deposit approved. Trade will execute shortly.', `Trade created: ${trade.id}`, settledLine]) {
+    for (const line of [
+      'Deposit received: 250.000000 USDT',
+      'Deposit approved. Trade will execute shortly.',
+      `Trade created: ${trade.id}`,
+      settledLine,
+    ]) {
       assert.ok(flaskOut.includes(line), `Flask printed "${line}"\n${flaskOutput()}`);
     }
 
@@ -165,7 +211,10 @@ describe("the guide's Flask webhook handler receives the offramp webhooks", () =
       assert.equal(d.status, 'SUCCEEDED', JSON.stringify(d));
       assert.ok(d.lastStatusCode >= 200 && d.lastStatusCode < 300, JSON.stringify(d));
       assert.equal(d.attempts[0]?.url, callbackUrl);
-      assert.ok(d.attempts.every((a: any) => a.statusCode >= 200 && a.statusCode < 300), JSON.stringify(d.attempts));
+      assert.ok(
+        d.attempts.every((a: any) => a.statusCode >= 200 && a.statusCode < 300),
+        JSON.stringify(d.attempts),
+      );
     }
   });
 });

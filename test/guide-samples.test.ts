@@ -64,7 +64,10 @@ describe('integration guide sample clients against a listening server (SPEC §1.
     assert.ok(!code.includes('hexarails'), `${label}: adjusted sample still mentions the production host`);
   }
 
-  async function assertFlow(flowId: string, expected: { customerId: string; bankAccountId: string; depositAddress: string; network: string; fiatCurrency: string }) {
+  async function assertFlow(
+    flowId: string,
+    expected: { customerId: string; bankAccountId: string; depositAddress: string; network: string; fiatCurrency: string },
+  ) {
     const { flow, depositAddress, bankAccount } = await ctx.openramp.services.flows.get(ctx.partner.partnerId, flowId);
     assert.equal(flow.customer_id, expected.customerId);
     assert.equal(flow.network, expected.network);
@@ -115,12 +118,25 @@ describe('integration guide sample clients against a listening server (SPEC §1.
 
     it('execute_offramp: customer, EUR bank account (with null fields), USDT flow on ETH', async () => {
       const user = { name: 'John Doe', email: `${unique('py')}@example.com`, id: unique('guide-py') };
-      const res = await runPython(user, { currency: 'EUR', bank_name: 'Deutsche Bank', account_no: '1234567890', iban: 'DE89370400440532013000', swift: 'DEUTDEFF', network: 'ETH' });
+      const res = await runPython(user, {
+        currency: 'EUR',
+        bank_name: 'Deutsche Bank',
+        account_no: '1234567890',
+        iban: 'DE89370400440532013000',
+        swift: 'DEUTDEFF',
+        network: 'ETH',
+      });
       assert.match(res.customerId, /^cus_/);
       assert.match(res.bankAccountId, /^ba_/);
       assert.match(res.flowId, /^flw_/);
       assert.match(res.depositAddress, EVM_ADDRESS);
-      const { bankAccount } = await assertFlow(res.flowId, { customerId: res.customerId, bankAccountId: res.bankAccountId, depositAddress: res.depositAddress, network: 'ETH', fiatCurrency: 'EUR' });
+      const { bankAccount } = await assertFlow(res.flowId, {
+        customerId: res.customerId,
+        bankAccountId: res.bankAccountId,
+        depositAddress: res.depositAddress,
+        network: 'ETH',
+        fiatCurrency: 'EUR',
+      });
       assert.equal(bankAccount.iban, 'DE89370400440532013000');
       assert.equal(bankAccount.swift, 'DEUTDEFF');
       assert.equal(bankAccount.bsb, null);
@@ -134,12 +150,25 @@ describe('integration guide sample clients against a listening server (SPEC §1.
     it('execute_offramp with a non-ASCII name (json.dumps escapes it as \\uXXXX) on TRX', async () => {
       const name = 'José Müller';
       const user = { name, email: `${unique('py-utf8')}@example.com`, id: unique('guide-py-utf8') };
-      const res = await runPython(user, { currency: 'EUR', bank_name: 'Deutsche Bank', account_no: '1234567890', iban: 'DE89370400440532013000', swift: 'DEUTDEFF', network: 'TRX' });
+      const res = await runPython(user, {
+        currency: 'EUR',
+        bank_name: 'Deutsche Bank',
+        account_no: '1234567890',
+        iban: 'DE89370400440532013000',
+        swift: 'DEUTDEFF',
+        network: 'TRX',
+      });
       assert.match(res.customerId, /^cus_/);
       assert.match(res.bankAccountId, /^ba_/);
       assert.match(res.flowId, /^flw_/);
       assert.match(res.depositAddress, TRON_ADDRESS);
-      const { bankAccount } = await assertFlow(res.flowId, { customerId: res.customerId, bankAccountId: res.bankAccountId, depositAddress: res.depositAddress, network: 'TRX', fiatCurrency: 'EUR' });
+      const { bankAccount } = await assertFlow(res.flowId, {
+        customerId: res.customerId,
+        bankAccountId: res.bankAccountId,
+        depositAddress: res.depositAddress,
+        network: 'TRX',
+        fiatCurrency: 'EUR',
+      });
       const customer = await ctx.openramp.services.customers.get(ctx.partner.partnerId, { id: res.customerId });
       assert.equal(customer.name, name);
       assert.equal(bankAccount.account_name, name);
@@ -176,13 +205,23 @@ describe('integration guide sample clients against a listening server (SPEC §1.
 
       const name = 'Jane Smith';
       const { customerId } = await onboard(ctx, { name });
-      const r = await runProcess(process.execPath, ['driver.cjs', customerId, name], { cwd: dir, env: sampleEnv(ctx.partner), timeoutMs: PROCESS_TIMEOUT_MS });
+      const r = await runProcess(process.execPath, ['driver.cjs', customerId, name], {
+        cwd: dir,
+        env: sampleEnv(ctx.partner),
+        timeoutMs: PROCESS_TIMEOUT_MS,
+      });
       const { bankAccountId, result } = resultOf(r, 'node sample');
       assert.match(bankAccountId, /^ba_/);
       assert.match(result.flowId, /^flw_/);
       assert.match(result.depositAddress, EVM_ADDRESS);
       assert.equal(result.network, 'MATIC');
-      const { bankAccount } = await assertFlow(result.flowId, { customerId, bankAccountId, depositAddress: result.depositAddress, network: 'MATIC', fiatCurrency: 'GBP' });
+      const { bankAccount } = await assertFlow(result.flowId, {
+        customerId,
+        bankAccountId,
+        depositAddress: result.depositAddress,
+        network: 'MATIC',
+        fiatCurrency: 'GBP',
+      });
       assert.equal(bankAccount.sort_code, '200915');
       assert.equal(bankAccount.account_name, name);
     });
@@ -217,18 +256,29 @@ describe('integration guide sample clients against a listening server (SPEC §1.
 
       const name = 'Alex Taylor';
       const { customerId } = await onboard(ctx, { name });
-      const r = await runProcess(process.execPath, ['--import', 'tsx', 'driver.mjs', customerId, name], { cwd: dir, env: sampleEnv(ctx.partner), timeoutMs: PROCESS_TIMEOUT_MS });
+      const r = await runProcess(process.execPath, ['--import', 'tsx', 'driver.mjs', customerId, name], {
+        cwd: dir,
+        env: sampleEnv(ctx.partner),
+        timeoutMs: PROCESS_TIMEOUT_MS,
+      });
       const { bankAccountId, flow } = resultOf(r, 'typescript sample');
       assert.match(bankAccountId, /^ba_/);
       assert.match(flow.flowId, /^flw_/);
       assert.match(flow.data.depositAddress, TRON_ADDRESS);
       assert.equal(flow.data.network, 'TRX');
-      await assertFlow(flow.flowId, { customerId, bankAccountId, depositAddress: flow.data.depositAddress, network: 'TRX', fiatCurrency: 'USD' });
+      await assertFlow(flow.flowId, {
+        customerId,
+        bankAccountId,
+        depositAddress: flow.data.depositAddress,
+        network: 'TRX',
+        fiatCurrency: 'USD',
+      });
     });
   });
 
   it('reads the samples from the guide at test time', () => {
     assert.ok(guidePath.endsWith(path.join('shared', 'reference', 'offramp-integration-guide.md')));
-    for (const [label, code] of Object.entries(samples)) assert.ok(code.includes(GUIDE_BASE_URL), `${label} sample as published targets ${GUIDE_BASE_URL}`);
+    for (const [label, code] of Object.entries(samples))
+      assert.ok(code.includes(GUIDE_BASE_URL), `${label} sample as published targets ${GUIDE_BASE_URL}`);
   });
 });

@@ -15,7 +15,8 @@ describe('job queue (FOR UPDATE SKIP LOCKED, leases, retries)', () => {
   });
   after(() => database.close());
 
-  const queue = (clock = createAdjustableClock()) => createJobQueue({ db: database.db, clock, logger, pollIntervalMs: 10, batchSizeMax: 10, leaseMs: 1000 });
+  const queue = (clock = createAdjustableClock()) =>
+    createJobQueue({ db: database.db, clock, logger, pollIntervalMs: 10, batchSizeMax: 10, leaseMs: 1000 });
 
   it('two workers never run the same job twice; unique keys dedupe enqueues', async () => {
     const ran: string[] = [];
@@ -56,8 +57,19 @@ describe('job queue (FOR UPDATE SKIP LOCKED, leases, retries)', () => {
     clock.advance(60_000);
     await q.runDue();
     assert.equal(calls, 3);
-    const rows = await database.db.selectFrom('jobs').select(['kind', 'status', 'attempts', 'last_error']).where('kind', 'in', ['t.flaky', 't.bad']).orderBy('kind').execute();
-    assert.deepEqual(rows.map((r) => [r.kind, r.status, r.attempts]), [['t.bad', 'failed', 1], ['t.flaky', 'done', 3]]);
+    const rows = await database.db
+      .selectFrom('jobs')
+      .select(['kind', 'status', 'attempts', 'last_error'])
+      .where('kind', 'in', ['t.flaky', 't.bad'])
+      .orderBy('kind')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => [r.kind, r.status, r.attempts]),
+      [
+        ['t.bad', 'failed', 1],
+        ['t.flaky', 'done', 3],
+      ],
+    );
     assert.equal(rows[0]!.last_error, 'never works');
   });
 

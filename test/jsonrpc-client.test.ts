@@ -47,7 +47,11 @@ const RANGE_STYLES: Array<[string, FakeRpcError]> = [
   ['java-tron -32602 "exceed max block range: 5000"', { code: -32602, message: 'exceed max block range: 5000' }],
   [
     'Alchemy -32602 "Log response size exceeded"',
-    { code: -32602, message: 'Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response.' },
+    {
+      code: -32602,
+      message:
+        'Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response.',
+    },
   ],
   ['-32005 "limit exceeded"', { code: -32005, message: 'limit exceeded' }],
   ['-32005 with a generic message', { code: -32005, message: 'Request exceeds defined limit' }],
@@ -60,7 +64,7 @@ const RANGE_STYLES: Array<[string, FakeRpcError]> = [
 for (const network of ['ETH', 'TRX'] as const) {
   const tron = network === 'TRX';
   const tokenA = tron ? tronToHex(USDT_TRON) : EVM_TOKEN_A;
-  const tokenB = tron ? '0x' + 'ab'.repeat(20) : EVM_TOKEN_B;
+  const tokenB = tron ? `0x${'ab'.repeat(20)}` : EVM_TOKEN_B;
 
   describe(`JSON-RPC chain client (${network})`, () => {
     let fake: FakeRpcServer;
@@ -105,7 +109,10 @@ for (const network of ['ETH', 'TRX'] as const) {
     });
 
     const unsupported: FakeRpcError[] = tron
-      ? [{ code: -32602, message: 'TAG finalized not supported' }, { code: -32602, message: 'invalid block number' }]
+      ? [
+          { code: -32602, message: 'TAG finalized not supported' },
+          { code: -32602, message: 'invalid block number' },
+        ]
       : [
           { code: -32000, message: 'unknown block tag finalized' },
           { code: -32602, message: 'invalid argument 0: hex string without 0x prefix' },
@@ -130,7 +137,10 @@ for (const network of ['ETH', 'TRX'] as const) {
     test('getFinalizedNumber: a transient failure throws and is not cached as unsupported', async () => {
       const c = newClient({ retryCountMax: 0 });
       fake.methodErrors.set('eth_getBlockByNumber', { httpStatus: 503, rawBody: 'Service Unavailable' });
-      await assert.rejects(c.getFinalizedNumber(), (err: unknown) => err instanceof ChainRpcError && /eth_getBlockByNumber/.test(err.message) && /503/.test(err.message));
+      await assert.rejects(
+        c.getFinalizedNumber(),
+        (err: unknown) => err instanceof ChainRpcError && /eth_getBlockByNumber/.test(err.message) && /503/.test(err.message),
+      );
       fake.methodErrors.clear();
       fake.finalized = 9n;
       assert.equal(await c.getFinalizedNumber(), 9n);
@@ -161,9 +171,26 @@ for (const network of ['ETH', 'TRX'] as const) {
       fake.addTransfer({ blockNumber: 11n, logIndex: 7, token: tokenB, from: BOB, to: CAROL, value: big });
       fake.addTransfer({ blockNumber: 11n, logIndex: 2, token: tokenA, from: CAROL, to: ALICE, value: max });
       // ERC-721 Transfer (tokenId indexed → 4 topics, empty data): skipped.
-      fake.addTransfer({ blockNumber: 11n, logIndex: 4, token: tokenA, from: ALICE, to: BOB, value: 0n, extraTopics: ['0x' + '0'.repeat(63) + '1'], data: '0x' });
+      fake.addTransfer({
+        blockNumber: 11n,
+        logIndex: 4,
+        token: tokenA,
+        from: ALICE,
+        to: BOB,
+        value: 0n,
+        extraTopics: [`0x${'0'.repeat(63)}1`],
+        data: '0x',
+      });
       // 4 topics with a 32-byte data word (non-standard): still not an ERC-20 Transfer, skipped.
-      fake.addTransfer({ blockNumber: 12n, logIndex: 8, token: tokenA, from: ALICE, to: BOB, value: 77n, extraTopics: ['0x' + '0'.repeat(63) + '2'] });
+      fake.addTransfer({
+        blockNumber: 12n,
+        logIndex: 8,
+        token: tokenA,
+        from: ALICE,
+        to: BOB,
+        value: 77n,
+        extraTopics: [`0x${'0'.repeat(63)}2`],
+      });
       // Removed by a reorg: skipped.
       fake.addTransfer({ blockNumber: 12n, logIndex: 1, token: tokenA, from: ALICE, to: BOB, value: 99n, removed: true });
       // Not allow-listed: filtered by the node here.
@@ -204,7 +231,10 @@ for (const network of ['ETH', 'TRX'] as const) {
       fake.addTransfer({ blockNumber: 12n, logIndex: 0, token: OTHER_TOKEN, from: ALICE, to: BOB, value: 1n });
       fake.addTransfer({ blockNumber: 12n, logIndex: 1, token: tokenA, from: ALICE, to: BOB, value: 2n });
       const logs = await client.getTransferLogs({ fromBlock: 12n, toBlock: 12n }, [tokenA]);
-      assert.deepEqual(logs.map((l) => l.value), [2n]);
+      assert.deepEqual(
+        logs.map((l) => l.value),
+        [2n],
+      );
     });
 
     test('getTransferLogs: no tokens or an empty range → [] without a call', async () => {
@@ -270,7 +300,10 @@ for (const network of ['ETH', 'TRX'] as const) {
 
     test('HTTP 413 outside eth_getLogs is a plain error', async () => {
       fake.methodErrors.set('eth_blockNumber', { httpStatus: 413, rawBody: 'Request Entity Too Large' });
-      await assert.rejects(client.getHeadNumber(), (e: unknown) => e instanceof ChainRpcError && !(e instanceof RangeTooLargeError) && e.status === 413);
+      await assert.rejects(
+        client.getHeadNumber(),
+        (e: unknown) => e instanceof ChainRpcError && !(e instanceof RangeTooLargeError) && e.status === 413,
+      );
     });
 
     test('timeouts are honoured (never-answering node, timeoutMs 200, default retries)', async () => {

@@ -9,7 +9,8 @@ describe('money math (bigint minor units, exact decimal rates)', () => {
     assert.equal(parseDecimal('1000.00', 2), 100000n);
     assert.equal(parseDecimal('998.1375', 6), 998137500n);
     assert.equal(parseDecimal('0.000001', 6), 1n);
-    for (const bad of ['1e3', '-1', '+1', '1.', '.5', '01', '1.0000001', '', ' 1', '1,5', 'NaN', 'Infinity']) assert.equal(parseDecimal(bad, 6), null, bad);
+    for (const bad of ['1e3', '-1', '+1', '1.', '.5', '01', '1.0000001', '', ' 1', '1,5', 'NaN', 'Infinity'])
+      assert.equal(parseDecimal(bad, 6), null, bad);
     assert.equal(formatDecimal(998137500n, 6), '998.137500');
     assert.equal(formatDecimal(5n, 2), '0.05');
     assert.equal(formatDecimal(0n, 2), '0.00');

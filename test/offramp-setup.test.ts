@@ -11,14 +11,22 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
   after(() => ctx.close());
 
   it('creates a customer, approves it (sandbox KYC) and returns the guide’s fields', async () => {
-    const r = await call(ctx, { method: 'POST', url: '/customer/create', body: { name: 'Jane Roe', email: 'jane@example.com', type: 'DEPOSITOR', isIndividual: true, externalId: 'u-1' } });
+    const r = await call(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      body: { name: 'Jane Roe', email: 'jane@example.com', type: 'DEPOSITOR', isIndividual: true, externalId: 'u-1' },
+    });
     assert.equal(r.status, 200, r.body);
     assert.equal(r.json.status, 'SUCCESS');
     assert.match(r.json.customerId, /^cus_/);
     assert.equal(r.json.data.customerId, r.json.customerId);
     assert.equal(r.json.data.id, r.json.customerId);
     assert.equal(r.json.data.status, 'CONFIRMED');
-    const again = await call(ctx, { method: 'POST', url: '/customer/create', body: { name: 'Jane Roe', email: 'jane@example.com', externalId: 'u-1' } });
+    const again = await call(ctx, {
+      method: 'POST',
+      url: '/customer/create',
+      body: { name: 'Jane Roe', email: 'jane@example.com', externalId: 'u-1' },
+    });
     assert.equal(again.json.customerId, r.json.customerId, 'repeat create with same externalId returns the existing customer');
     const byExt = await call(ctx, { method: 'GET', url: '/customer/detail?externalId=u-1' });
     assert.equal(byExt.json.data.id, r.json.customerId);
@@ -28,13 +36,20 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
     assert.equal(dupEmail.json.status, 'FAILED');
     assert.match(dupEmail.json.message, /email/);
     const events = await ctx.openramp.services.db.selectFrom('events').selectAll().where('object_id', '=', r.json.customerId).execute();
-    assert.deepEqual(events.map((e) => e.type), ['CUSTOMER_APPROVED']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['CUSTOMER_APPROVED'],
+    );
   });
 
   it('rejects names containing "reject" and refuses flows for them', async () => {
     const r = await call(ctx, { method: 'POST', url: '/customer/create', body: { name: 'Please Reject Me', email: 'rej@example.com' } });
     assert.equal(r.json.data.status, 'REJECTED');
-    const b = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId: r.json.customerId, currency: 'EUR', bankName: 'X', iban: 'DE89370400440532013000', swift: 'DEUTDEFF' } });
+    const b = await call(ctx, {
+      method: 'POST',
+      url: '/bank-account/add',
+      body: { customerId: r.json.customerId, currency: 'EUR', bankName: 'X', iban: 'DE89370400440532013000', swift: 'DEUTDEFF' },
+    });
     assert.equal(b.status, 422);
     assert.match(b.json.message, /REJECTED/);
   });
@@ -43,7 +58,11 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
     const { customerId, bankAccountId } = await onboard(ctx, { name: 'John Doe' });
     const flows: Record<string, any> = {};
     for (const network of ['ETH', 'MATIC', 'TRX']) {
-      const r = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId, currency: 'USDT', network }, to: bankAccountId } });
+      const r = await call(ctx, {
+        method: 'POST',
+        url: '/autoramp-flow/offramp',
+        body: { from: { customerId, currency: 'USDT', network }, to: bankAccountId },
+      });
       assert.equal(r.status, 200, r.body);
       assert.match(r.json.flowId, /^flw_/);
       assert.equal(r.json.data.flowId, r.json.flowId);
@@ -52,7 +71,11 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
       flows[network] = r.json;
     }
     assert.equal(flows.ETH.data.depositAddress, flows.MATIC.data.depositAddress, 'ETH and MATIC share the EVM address');
-    const idx = (await ctx.openramp.services.db.selectFrom('customer_derivations').selectAll().where('customer_id', '=', customerId).execute());
+    const idx = await ctx.openramp.services.db
+      .selectFrom('customer_derivations')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .execute();
     const evm = idx.find((d) => d.family === 'EVM')!;
     const tron = idx.find((d) => d.family === 'TRON')!;
     assert.equal(flows.ETH.data.depositAddress, deriveAddress(SANDBOX_XPUBS.EVM, 'EVM', evm.derivation_index));
@@ -64,10 +87,18 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
     assert.equal(d.json.data.status, 'VERIFIED');
     assert.equal(d.json.data.network, 'TRX');
 
-    const same = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId, currency: 'USDT', network: 'ETH' }, to: bankAccountId } });
+    const same = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId, currency: 'USDT', network: 'ETH' }, to: bankAccountId },
+    });
     assert.equal(same.json.flowId, flows.ETH.flowId, 'same route and bank account returns the existing flow');
 
-    const usdcTron = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId, currency: 'USDC', network: 'TRX' }, to: bankAccountId } });
+    const usdcTron = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId, currency: 'USDC', network: 'TRX' }, to: bankAccountId },
+    });
     assert.equal(usdcTron.status, 422);
     assert.match(usdcTron.json.message, /USDC on TRX/);
 
@@ -79,7 +110,11 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
     assert.equal(del.status, 200, del.body);
     const list = await call(ctx, { method: 'GET', url: '/autoramp-flow/list?pageSize=100' });
     assert.ok(!list.json.data.list.some((f: any) => f.id === flows.ETH.flowId));
-    const recreate = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId, currency: 'USDT', network: 'ETH' }, to: bankAccountId } });
+    const recreate = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId, currency: 'USDT', network: 'ETH' }, to: bankAccountId },
+    });
     assert.notEqual(recreate.json.flowId, flows.ETH.flowId);
     assert.equal(recreate.json.data.depositAddress, flows.ETH.data.depositAddress, 'a second flow reuses the address');
   });
@@ -87,13 +122,32 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
   it('enforces flow prerequisites', async () => {
     const a = await onboard(ctx, { name: 'Alice Smith' });
     const b = await onboard(ctx, { name: 'Bob Brown' });
-    const foreign = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: a.customerId, currency: 'USDT', network: 'ETH' }, to: b.bankAccountId } });
+    const foreign = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId: a.customerId, currency: 'USDT', network: 'ETH' }, to: b.bankAccountId },
+    });
     assert.equal(foreign.status, 422);
     assert.match(foreign.json.message, /another customer/);
-    const mismatch = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId: a.customerId, currency: 'EUR', bankName: 'X', iban: 'DE89370400440532013000', swift: 'DEUTDEFF', accountName: 'Mallory Evil' } });
+    const mismatch = await call(ctx, {
+      method: 'POST',
+      url: '/bank-account/add',
+      body: {
+        customerId: a.customerId,
+        currency: 'EUR',
+        bankName: 'X',
+        iban: 'DE89370400440532013000',
+        swift: 'DEUTDEFF',
+        accountName: 'Mallory Evil',
+      },
+    });
     assert.equal(mismatch.status, 200);
     assert.equal(mismatch.json.data.verificationStatus, 'REJECTED');
-    const unverified = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: a.customerId, currency: 'USDT', network: 'ETH' }, to: mismatch.json.bankAccountId } });
+    const unverified = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId: a.customerId, currency: 'USDT', network: 'ETH' }, to: mismatch.json.bankAccountId },
+    });
     assert.equal(unverified.status, 422);
     assert.match(unverified.json.message, /VERIFIED/);
   });

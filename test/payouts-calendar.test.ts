@@ -27,7 +27,12 @@ describe('payouts follow the rail calendar and cut-offs (SEPA CT around Easter 2
     ctx = await createTestContext({
       clock,
       authClock: systemClock,
-      env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '1', OPENRAMP_MIN_DEPOSIT_TRX: '1', OPENRAMP_PAYOUT_BATCH_IMMEDIATELY: 'false', OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY: 'false' },
+      env: {
+        OPENRAMP_SANDBOX_FINALITY_DEPTH: '1',
+        OPENRAMP_MIN_DEPOSIT_TRX: '1',
+        OPENRAMP_PAYOUT_BATCH_IMMEDIATELY: 'false',
+        OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY: 'false',
+      },
     });
     await ctx.openramp.services.payouts.fundTreasury('EUR', 50_000_000_00n);
   });
@@ -44,13 +49,32 @@ describe('payouts follow the rail calendar and cut-offs (SEPA CT around Easter 2
 
   it('is dated to the next T2 business day and arrives a business day later', async () => {
     const c = await onboard(ctx, { name: 'Large Larry' });
-    const f = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId } });
-    await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount: '120000', senderName: 'S', senderAccountNo: 'x', receiverAccountNo: f.json.data.depositAddress, network: 'TRX' } });
+    const f = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId },
+    });
+    await call(ctx, {
+      method: 'POST',
+      url: '/deposit/mock',
+      body: {
+        currency: 'USDT',
+        amount: '120000',
+        senderName: 'S',
+        senderAccountNo: 'x',
+        receiverAccountNo: f.json.data.depositAddress,
+        network: 'TRX',
+      },
+    });
     for (let i = 0; i < 4; i++) {
       clock.advance(2000);
       await round();
     }
-    const p = await ctx.openramp.services.db.selectFrom('payouts').selectAll().where('customer_id', '=', c.customerId).executeTakeFirstOrThrow();
+    const p = await ctx.openramp.services.db
+      .selectFrom('payouts')
+      .selectAll()
+      .where('customer_id', '=', c.customerId)
+      .executeTakeFirstOrThrow();
     payoutId = p.id;
     assert.equal(p.rail, 'SEPA_CT', 'above 100,000.00 EUR SEPA Instant is not used');
     assert.equal(p.amount, '11040000'); // 120,000 USDT × 0.92
@@ -71,7 +95,11 @@ describe('payouts follow the rail calendar and cut-offs (SEPA CT around Easter 2
     await round();
     p = await ctx.openramp.services.db.selectFrom('payouts').selectAll().where('id', '=', payoutId).executeTakeFirstOrThrow();
     assert.equal(p.status, 'SUBMITTED');
-    const batch = await ctx.openramp.services.db.selectFrom('payout_batches').selectAll().where('id', '=', p.batch_id!).executeTakeFirstOrThrow();
+    const batch = await ctx.openramp.services.db
+      .selectFrom('payout_batches')
+      .selectAll()
+      .where('id', '=', p.batch_id!)
+      .executeTakeFirstOrThrow();
     const parsed = parsePain001(batch.file_content);
     assert.equal(parsed.paymentInfos[0]!.executionDate, '2026-04-07');
     assert.equal(parsed.paymentInfos[0]!.serviceLevel, 'SEPA');

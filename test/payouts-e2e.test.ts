@@ -30,7 +30,11 @@ describe('end to end: mock deposit → trade → payout file → settled, for ea
     ctx.openramp.api.inject({ method, url, headers: { authorization: `Bearer ${ctx.operatorToken}` }, ...(payload ? { payload } : {}) });
 
   before(async () => {
-    ctx = await createTestContext({ clock, authClock: systemClock, env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '2', OPENRAMP_MIN_DEPOSIT_TRX: '1', OPENRAMP_MIN_DEPOSIT_ETH: '1' } });
+    ctx = await createTestContext({
+      clock,
+      authClock: systemClock,
+      env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '2', OPENRAMP_MIN_DEPOSIT_TRX: '1', OPENRAMP_MIN_DEPOSIT_ETH: '1' },
+    });
   });
   after(() => ctx.close());
 
@@ -48,17 +52,41 @@ describe('end to end: mock deposit → trade → payout file → settled, for ea
 
   async function offramp(currency: string, name: string, amount: string) {
     const c = await onboard(ctx, { name, bank: { currency, accountName: name, ...BANKS[currency] } });
-    const f = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId } });
+    const f = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId },
+    });
     assert.equal(f.status, 200, f.body);
-    const m = await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount, senderName: 'S', senderAccountNo: 'x', receiverAccountNo: f.json.data.depositAddress, network: 'TRX' } });
+    const m = await call(ctx, {
+      method: 'POST',
+      url: '/deposit/mock',
+      body: {
+        currency: 'USDT',
+        amount,
+        senderName: 'S',
+        senderAccountNo: 'x',
+        receiverAccountNo: f.json.data.depositAddress,
+        network: 'TRX',
+      },
+    });
     assert.equal(m.status, 200, m.body);
     return { ...c, flowId: f.json.flowId as string, txid: m.json.data.txid as string };
   }
 
   async function payoutOf(txid: string) {
-    const d = await ctx.openramp.services.db.selectFrom('deposits').selectAll().where('tx_hash', '=', `0x${txid}`).executeTakeFirstOrThrow();
+    const d = await ctx.openramp.services.db
+      .selectFrom('deposits')
+      .selectAll()
+      .where('tx_hash', '=', `0x${txid}`)
+      .executeTakeFirstOrThrow();
     assert.ok(d.trade_id, `deposit ${d.id} has a trade`);
-    const p = await ctx.openramp.services.db.selectFrom('payouts').selectAll().where('trade_id', '=', d.trade_id!).orderBy('attempt', 'desc').executeTakeFirstOrThrow();
+    const p = await ctx.openramp.services.db
+      .selectFrom('payouts')
+      .selectAll()
+      .where('trade_id', '=', d.trade_id!)
+      .orderBy('attempt', 'desc')
+      .executeTakeFirstOrThrow();
     return { deposit: d, payout: p };
   }
 
@@ -84,10 +112,22 @@ describe('end to end: mock deposit → trade → payout file → settled, for ea
       const trade = await call(ctx, { method: 'GET', url: `/trade/detail?id=${payout.trade_id}` });
       assert.equal(trade.json.data.status, 'SETTLED');
       assert.equal(p.amount, trade.json.data.toAmount, 'the payout is the settled trade amount');
-      const events = await ctx.openramp.services.db.selectFrom('events').select('type').where('object_id', '=', payout.id).orderBy('seq').execute();
-      assert.deepEqual(events.map((e) => e.type), ['PAYOUT_SUBMITTED', 'PAYOUT_SETTLED']);
+      const events = await ctx.openramp.services.db
+        .selectFrom('events')
+        .select('type')
+        .where('object_id', '=', payout.id)
+        .orderBy('seq')
+        .execute();
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['PAYOUT_SUBMITTED', 'PAYOUT_SETTLED'],
+      );
 
-      const batch = await ctx.openramp.services.db.selectFrom('payout_batches').selectAll().where('id', '=', p.batchId).executeTakeFirstOrThrow();
+      const batch = await ctx.openramp.services.db
+        .selectFrom('payout_batches')
+        .selectAll()
+        .where('id', '=', p.batchId)
+        .executeTakeFirstOrThrow();
       const onDisk = path.join(ctx.outboxDir, batch.rail, batch.file_name);
       assert.ok(existsSync(onDisk), `file written to the outbox: ${onDisk}`);
       assert.equal(readFileSync(onDisk, 'utf8'), batch.file_content);
@@ -114,7 +154,10 @@ describe('end to end: mock deposit → trade → payout file → settled, for ea
     });
   }
 
-  for (const [currency, code] of [['EUR', 'AC04'], ['USD', 'R03']] as const) {
+  for (const [currency, code] of [
+    ['EUR', 'AC04'],
+    ['USD', 'R03'],
+  ] as const) {
     it(`${currency}: a returned payout (${code}) is owed again and a retry to a new account succeeds`, async () => {
       const name = `Ret ${currency} Person`;
       const x = await offramp(currency, name, '300');
@@ -127,12 +170,29 @@ describe('end to end: mock deposit → trade → payout file → settled, for ea
       assert.equal(ret.json.data.status, 'RETURNED');
       assert.equal(ret.json.data.returnCode, code);
       const bal = await call(ctx, { method: 'GET', url: '/balance' });
-      assert.ok(Number(bal.json.data.find((b: any) => b.currency === currency).balance.replace('.', '')) > 0, 'the money is owed to the customer again');
+      assert.ok(
+        Number(bal.json.data.find((b: any) => b.currency === currency).balance.replace('.', '')) > 0,
+        'the money is owed to the customer again',
+      );
       assert.ok((await ops('GET', '/ops/reconcile')).json().data.ok);
 
-      const nb = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId: x.customerId, currency, accountName: name, ...BANKS[currency], ...(currency === 'EUR' ? { iban: 'FR1420041010050500013M02606', swift: 'BNPAFRPP' } : { accountNo: '987654321' }) } });
+      const nb = await call(ctx, {
+        method: 'POST',
+        url: '/bank-account/add',
+        body: {
+          customerId: x.customerId,
+          currency,
+          accountName: name,
+          ...BANKS[currency],
+          ...(currency === 'EUR' ? { iban: 'FR1420041010050500013M02606', swift: 'BNPAFRPP' } : { accountNo: '987654321' }),
+        },
+      });
       assert.equal(nb.status, 200, nb.body);
-      const retry = await call(ctx, { method: 'POST', url: '/payout/retry', body: { payoutId: payout.id, bankAccountId: nb.json.bankAccountId } });
+      const retry = await call(ctx, {
+        method: 'POST',
+        url: '/payout/retry',
+        body: { payoutId: payout.id, bankAccountId: nb.json.bankAccountId },
+      });
       assert.equal(retry.status, 200, retry.body);
       assert.equal(retry.json.data.attempt, 2);
       assert.equal(retry.json.data.previousPayoutId, payout.id);
@@ -144,8 +204,16 @@ describe('end to end: mock deposit → trade → payout file → settled, for ea
       assert.equal(d.json.data.bankAccountId, nb.json.bankAccountId);
       const history = await call(ctx, { method: 'GET', url: `/payout/list?tradeId=${payout.trade_id}` });
       assert.equal(history.json.data.total, 2);
-      const events = await ctx.openramp.services.db.selectFrom('events').select('type').where('object_id', '=', payout.id).orderBy('seq').execute();
-      assert.deepEqual(events.map((e) => e.type), ['PAYOUT_SUBMITTED', 'PAYOUT_SETTLED', 'PAYOUT_RETURNED']);
+      const events = await ctx.openramp.services.db
+        .selectFrom('events')
+        .select('type')
+        .where('object_id', '=', payout.id)
+        .orderBy('seq')
+        .execute();
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['PAYOUT_SUBMITTED', 'PAYOUT_SETTLED', 'PAYOUT_RETURNED'],
+      );
       assert.ok((await ops('GET', '/ops/reconcile')).json().data.ok);
     });
   }

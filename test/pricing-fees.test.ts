@@ -24,16 +24,28 @@ function opsClient(ctx: () => TestContext) {
 /** Offramp flow for a fresh customer; returns a function that makes a confirmed deposit to it. */
 async function offrampTo(ctx: TestContext, clock: AdjustableClock, name: string) {
   const c = await onboard(ctx, { name });
-  const f = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId } });
+  const f = await call(ctx, {
+    method: 'POST',
+    url: '/autoramp-flow/offramp',
+    body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId },
+  });
   assert.equal(f.status, 200, f.body);
   const addr = f.json.data.depositAddress as string;
   return async (amount: string) => {
-    const m = await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount, senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr, network: 'TRX' } });
+    const m = await call(ctx, {
+      method: 'POST',
+      url: '/deposit/mock',
+      body: { currency: 'USDT', amount, senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr, network: 'TRX' },
+    });
     assert.equal(m.status, 200, m.body);
     clock.advance(5000);
     await ctx.openramp.services.sandboxChain!.produceBlocks();
     await ctx.openramp.services.scanners.TRX.tick();
-    const d = await ctx.openramp.services.db.selectFrom('deposits').selectAll().where('tx_hash', '=', `0x${m.json.data.txid}`).executeTakeFirstOrThrow();
+    const d = await ctx.openramp.services.db
+      .selectFrom('deposits')
+      .selectAll()
+      .where('tx_hash', '=', `0x${m.json.data.txid}`)
+      .executeTakeFirstOrThrow();
     assert.equal(d.status, 'CONFIRMED');
     return d;
   };
@@ -51,7 +63,14 @@ describe('per-partner fee schedules: operator API, trades, ledger, preview', () 
     ctx = await createTestContext({
       clock,
       authClock: systemClock,
-      env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '2', OPENRAMP_MIN_DEPOSIT_TRX: '1', OPENRAMP_FEE_SPREAD_BPS: '10', OPENRAMP_FEE_FIXED_ACH: '0.75', OPENRAMP_FEE_FIXED_ACH_SAME_DAY: '1.00', OPENRAMP_FEE_FIXED_FPS: '0.20' },
+      env: {
+        OPENRAMP_SANDBOX_FINALITY_DEPTH: '2',
+        OPENRAMP_MIN_DEPOSIT_TRX: '1',
+        OPENRAMP_FEE_SPREAD_BPS: '10',
+        OPENRAMP_FEE_FIXED_ACH: '0.75',
+        OPENRAMP_FEE_FIXED_ACH_SAME_DAY: '1.00',
+        OPENRAMP_FEE_FIXED_FPS: '0.20',
+      },
     });
   });
   after(() => ctx.close());
@@ -86,7 +105,10 @@ describe('per-partner fee schedules: operator API, trades, ledger, preview', () 
       [{ spreadBps: '50' }, /spreadBps/],
       [{ partnerFeeBps: 10 }, /spreadBps: is required/],
       [{ spreadBps: 10, partnerFeeBps: 1500 }, /partnerFeeBps/],
-      [{ spreadBps: 10, fixedFees: { SEPA_INSTANT: '0.255' } }, /fixedFees.SEPA_INSTANT: must be a decimal string in EUR with at most 2 decimals/],
+      [
+        { spreadBps: 10, fixedFees: { SEPA_INSTANT: '0.255' } },
+        /fixedFees.SEPA_INSTANT: must be a decimal string in EUR with at most 2 decimals/,
+      ],
       [{ spreadBps: 10, fixedFees: { ACH: '-0.50' } }, /fixedFees.ACH/],
       [{ spreadBps: 10, fixedFees: { ACH: '5e-1' } }, /fixedFees.ACH/],
       [{ spreadBps: 10, fixedFees: { ACH: 0.5 } }, /fixedFees.ACH/],
@@ -126,7 +148,12 @@ describe('per-partner fee schedules: operator API, trades, ledger, preview', () 
     assert.deepEqual(s.fixedFees.WIRE, { currency: 'USD', amount: '0.00', source: 'default' }, 'replaced, not merged');
     assert.deepEqual(s.fixedFees.FPS, { currency: 'GBP', amount: '0.20', source: 'default' });
     assert.deepEqual((await ops('GET', path())).json.data, s);
-    const rows = await ctx.openramp.services.db.selectFrom('partner_rail_fees').select(['rail', 'fixed_fee']).where('partner_id', '=', ctx.partner.partnerId).orderBy('rail').execute();
+    const rows = await ctx.openramp.services.db
+      .selectFrom('partner_rail_fees')
+      .select(['rail', 'fixed_fee'])
+      .where('partner_id', '=', ctx.partner.partnerId)
+      .orderBy('rail')
+      .execute();
     assert.deepEqual(rows, [
       { rail: 'ACH', fixed_fee: '50' },
       { rail: 'SEPA_CT', fixed_fee: '100' },
@@ -167,7 +194,8 @@ describe('per-partner fee schedules: operator API, trades, ledger, preview', () 
     const a = await tradeOf(small.id);
     assert.equal(a.detail.status, 'SETTLED');
     // The preview showed the same numbers as the trade.
-    for (const k of ['fromAmount', 'toAmount', 'grossAmount', 'rate', 'rateSource', 'fees', 'rail'] as const) assert.deepEqual(a.detail[k], previewSmall[k], k);
+    for (const k of ['fromAmount', 'toAmount', 'grossAmount', 'rate', 'rateSource', 'fees', 'rail'] as const)
+      assert.deepEqual(a.detail[k], previewSmall[k], k);
     assert.deepEqual(a.detail.fees, { spread: '4.61', fixed: '0.25', partner: '2.31', total: '7.17' });
     assert.equal(a.detail.rail, 'SEPA_INSTANT');
     assert.equal(a.row.partner_fee, '231');
@@ -210,7 +238,11 @@ describe('per-partner fee schedules: operator API, trades, ledger, preview', () 
     }
     rec = await ops('GET', '/ops/reconcile');
     assert.ok(rec.json.data.ok, JSON.stringify(rec.json.data, null, 1));
-    assert.equal(await s.ledger.balance(ACCOUNTS.partnerFees(ctx.partner.partnerId), 'EUR'), -27831n, 'the partner fee stays owed to the partner');
+    assert.equal(
+      await s.ledger.balance(ACCOUNTS.partnerFees(ctx.partner.partnerId), 'EUR'),
+      -27831n,
+      'the partner fee stays owed to the partner',
+    );
   });
 
   it('resetting the schedule goes back to the default for new quotes', async () => {
@@ -251,7 +283,13 @@ describe('ECB rates through the app: trades wait for fresh rates', () => {
     ctx = await createTestContext({
       clock,
       authClock: systemClock,
-      env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '2', OPENRAMP_MIN_DEPOSIT_TRX: '1', OPENRAMP_RATE_SOURCE: 'ecb', OPENRAMP_RATES_ECB_URL: url, OPENRAMP_RATES_MAX_AGE_MS: '0' },
+      env: {
+        OPENRAMP_SANDBOX_FINALITY_DEPTH: '2',
+        OPENRAMP_MIN_DEPOSIT_TRX: '1',
+        OPENRAMP_RATE_SOURCE: 'ecb',
+        OPENRAMP_RATES_ECB_URL: url,
+        OPENRAMP_RATES_MAX_AGE_MS: '0',
+      },
     });
   });
   after(async () => {
@@ -279,7 +317,12 @@ describe('ECB rates through the app: trades wait for fresh rates', () => {
     const d = await deposit('500');
     const s = ctx.openramp.services;
     await s.jobs.runDue();
-    const job = await s.db.selectFrom('jobs').selectAll().where('kind', '=', 'trade.create').where('unique_key', '=', `trade.create:${d.id}`).executeTakeFirstOrThrow();
+    const job = await s.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('kind', '=', 'trade.create')
+      .where('unique_key', '=', `trade.create:${d.id}`)
+      .executeTakeFirstOrThrow();
     assert.equal(job.status, 'queued', 'retryable: waits for fresh rates');
     assert.equal(job.attempts, 1);
     assert.match(job.last_error ?? '', /stale/);

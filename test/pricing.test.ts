@@ -44,23 +44,29 @@ describe('exact rate division', () => {
 
   it('the quotient q satisfies q·b ≤ a < (q + 10^-d)·b, for any positive decimals', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 1n, max: 10n ** 12n }), fc.integer({ min: 0, max: 8 }), fc.bigInt({ min: 1n, max: 10n ** 12n }), fc.integer({ min: 0, max: 8 }), (av, as, bv, bs) => {
-        const a: Rate = { value: av, scale: as };
-        const b: Rate = { value: bv, scale: bs };
-        let q: Rate;
-        try {
-          q = divideRate(a, b, 12);
-        } catch {
-          // only when a/b < 10^-12
-          assert.ok(av * 10n ** BigInt(bs + 12) < bv * 10n ** BigInt(as));
-          return;
-        }
-        // Compare a·10^(12+…) against q·b on a common scale.
-        const lhs = (qv: bigint) => qv * 10n ** BigInt(12 - q.scale) * bv * 10n ** BigInt(as); // (q·10^12)·b·10^as
-        const target = av * 10n ** BigInt(12 + bs);
-        assert.ok(lhs(q.value) <= target);
-        assert.ok((q.value * 10n ** BigInt(12 - q.scale) + 1n) * bv * 10n ** BigInt(as) > target);
-      }),
+      fc.property(
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.integer({ min: 0, max: 8 }),
+        (av, as, bv, bs) => {
+          const a: Rate = { value: av, scale: as };
+          const b: Rate = { value: bv, scale: bs };
+          let q: Rate;
+          try {
+            q = divideRate(a, b, 12);
+          } catch {
+            // only when a/b < 10^-12
+            assert.ok(av * 10n ** BigInt(bs + 12) < bv * 10n ** BigInt(as));
+            return;
+          }
+          // Compare a·10^(12+…) against q·b on a common scale.
+          const lhs = (qv: bigint) => qv * 10n ** BigInt(12 - q.scale) * bv * 10n ** BigInt(as); // (q·10^12)·b·10^as
+          const target = av * 10n ** BigInt(12 + bs);
+          assert.ok(lhs(q.value) <= target);
+          assert.ok((q.value * 10n ** BigInt(12 - q.scale) + 1n) * bv * 10n ** BigInt(as) > target);
+        },
+      ),
     );
   });
 });
@@ -121,7 +127,7 @@ describe('ECB reference rates: parsing and cross rates', () => {
       ['repeated currency', FIXTURE.replace("currency='GBP'", "currency='USD'"), /USD appears twice/],
       ['bad date', FIXTURE.replace("time='2026-05-29'", "time='2026-02-30'"), /bad date/],
       ['no dated cube', FIXTURE.replace(/<Cube time='2026-05-29'>[\s\S]*?<\/Cube>\s*(?=<\/Cube>)/, ''), /no dated/],
-      ['unbalanced', FIXTURE.replace("</Cube>\n\t</Cube>", '</Cube>'), /unclosed <Cube>/],
+      ['unbalanced', FIXTURE.replace('</Cube>\n\t</Cube>', '</Cube>'), /unclosed <Cube>/],
     ];
     for (const [what, xml, message] of bad) {
       assert.throws(
@@ -135,7 +141,10 @@ describe('ECB reference rates: parsing and cross rates', () => {
   it('a currency missing from the day fails only the pairs that need it', () => {
     const r = parseEcbXml(FIXTURE.replace(/\s*<Cube currency='GBP' rate='0.84168'\/>/, ''));
     assert.equal(formatRate(ecbCrossRate(r, rate('1'), 'EUR')), '0.881678716275');
-    assert.throws(() => ecbCrossRate(r, rate('1'), 'GBP'), (e: unknown) => e instanceof AppError && e.code === 'DEPENDENCY_UNAVAILABLE' && /no GBP rate/.test(e.message));
+    assert.throws(
+      () => ecbCrossRate(r, rate('1'), 'GBP'),
+      (e: unknown) => e instanceof AppError && e.code === 'DEPENDENCY_UNAVAILABLE' && /no GBP rate/.test(e.message),
+    );
   });
 });
 
@@ -144,7 +153,7 @@ describe('ECB rate source over HTTP (local server serving the recorded fixture)'
   let url: string;
   const served = { status: 200, body: FIXTURE, hits: 0, hang: false };
   before(async () => {
-    server = createServer((req, res) => {
+    server = createServer((_req, res) => {
       served.hits++;
       if (served.hang) return; // never answers
       res.writeHead(served.status, { 'content-type': 'text/xml' });
@@ -243,7 +252,17 @@ describe('ECB rate source over HTTP (local server serving the recorded fixture)'
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await rejectsUnavailable(createEcbRateSource({ url: `http://127.0.0.1:${port}/x.xml`, clock, usdPerToken: PAR, maxAgeMs: 0, staleAfterDays: 5, fetchTimeoutMs: 2000 }).quote('USDT', 'EUR'), /cannot fetch/);
+    await rejectsUnavailable(
+      createEcbRateSource({
+        url: `http://127.0.0.1:${port}/x.xml`,
+        clock,
+        usdPerToken: PAR,
+        maxAgeMs: 0,
+        staleAfterDays: 5,
+        fetchTimeoutMs: 2000,
+      }).quote('USDT', 'EUR'),
+      /cannot fetch/,
+    );
   });
 });
 
@@ -268,7 +287,13 @@ describe('quotes with itemised fees (spread, rail fixed fee, partner fee)', () =
         fc.integer({ min: 0, max: 1000 }),
         (amount, [rv, rs], spreadBps, partnerFeeBps) => {
           const r = parseRate(formatDecimal(BigInt(rv), rs))!;
-          const q = computeQuote('USDT', 'EUR', amount, { rate: r, source: 'test', asOf: new Date(0) }, railSchedule(spreadBps, partnerFeeBps, new Date('2026-06-01T12:00:00Z')));
+          const q = computeQuote(
+            'USDT',
+            'EUR',
+            amount,
+            { rate: r, source: 'test', asOf: new Date(0) },
+            railSchedule(spreadBps, partnerFeeBps, new Date('2026-06-01T12:00:00Z')),
+          );
           const fees = q.spreadFee + q.fixedFee + q.partnerFee;
           if (q.grossAmount >= fees) assert.equal(q.toAmount + fees, q.grossAmount);
           else assert.equal(q.toAmount, 0n);
@@ -286,7 +311,13 @@ describe('quotes with itemised fees (spread, rail fixed fee, partner fee)', () =
   });
 
   it('the preview view itemises the fees and names the rail', () => {
-    const q = computeQuote('USDT', 'EUR', 1000_123456n, { rate: rate('0.92'), source: 'static', asOf: new Date('2026-06-01T12:00:00Z') }, railSchedule(50, 25, new Date('2026-06-01T12:00:00Z')));
+    const q = computeQuote(
+      'USDT',
+      'EUR',
+      1000_123456n,
+      { rate: rate('0.92'), source: 'static', asOf: new Date('2026-06-01T12:00:00Z') },
+      railSchedule(50, 25, new Date('2026-06-01T12:00:00Z')),
+    );
     const v = quoteView(q);
     // gross 920.11; spread ⌈460.055⌉ = 4.61; partner ⌈230.0275⌉ = 2.31; fixed 0.25
     assert.deepEqual(v.fees, { spread: '4.61', fixed: '0.25', partner: '2.31', total: '7.17' });
@@ -294,18 +325,27 @@ describe('quotes with itemised fees (spread, rail fixed fee, partner fee)', () =
     assert.equal(v.grossAmount, '920.11');
     assert.equal(v.toAmount, '912.94');
     // A plain schedule (no rail) still works: flat fixed fee, no partner fee.
-    const flat = computeQuote('USDT', 'EUR', 1000_123456n, { rate: rate('0.92'), source: 'static', asOf: new Date(0) }, { spreadBps: 0, fixedFeeMinor: 10n });
+    const flat = computeQuote(
+      'USDT',
+      'EUR',
+      1000_123456n,
+      { rate: rate('0.92'), source: 'static', asOf: new Date(0) },
+      { spreadBps: 0, fixedFeeMinor: 10n },
+    );
     assert.equal(flat.rail, null);
     assert.equal(flat.partnerFee, 0n);
     assert.equal(flat.toAmount, 92001n);
   });
 
   it('validates operator fee input: bps integers 0–1000, fees decimal strings in the rail currency', () => {
-    assert.deepEqual(parseFeeScheduleInput({ spreadBps: 50, partnerFeeBps: 25, fixedFees: { SEPA_INSTANT: '0.25', ACH: '0.5', WIRE: '25' } }), {
-      spreadBps: 50,
-      partnerFeeBps: 25,
-      fixedFeeMinor: { SEPA_INSTANT: 25n, ACH: 50n, WIRE: 2500n },
-    });
+    assert.deepEqual(
+      parseFeeScheduleInput({ spreadBps: 50, partnerFeeBps: 25, fixedFees: { SEPA_INSTANT: '0.25', ACH: '0.5', WIRE: '25' } }),
+      {
+        spreadBps: 50,
+        partnerFeeBps: 25,
+        fixedFeeMinor: { SEPA_INSTANT: 25n, ACH: 50n, WIRE: 2500n },
+      },
+    );
     assert.deepEqual(parseFeeScheduleInput({ spreadBps: 0 }), { spreadBps: 0, partnerFeeBps: 0, fixedFeeMinor: {} });
     for (const bad of [
       { spreadBps: 1001 },
@@ -321,7 +361,11 @@ describe('quotes with itemised fees (spread, rail fixed fee, partner fee)', () =
       { spreadBps: 10, fixedFees: { SWIFT_GPI: '1.00' } },
       { spreadBps: 10, fixedFees: ['0.25'] },
     ]) {
-      assert.throws(() => parseFeeScheduleInput(bad as never), (e: unknown) => e instanceof AppError && e.code === 'INVALID_PARAMETERS', JSON.stringify(bad));
+      assert.throws(
+        () => parseFeeScheduleInput(bad as never),
+        (e: unknown) => e instanceof AppError && e.code === 'INVALID_PARAMETERS',
+        JSON.stringify(bad),
+      );
     }
   });
 });
@@ -350,7 +394,13 @@ describe('pricing settings', () => {
   });
 
   it('reads and validates them, naming a bad one', () => {
-    const c = loadConfig({ OPENRAMP_RATE_SOURCE: 'ecb', OPENRAMP_RATE_USD_PER_USDC: '0.9998', OPENRAMP_FEE_SPREAD_BPS: '35', OPENRAMP_FEE_FIXED_SEPA_INSTANT: '0.25', OPENRAMP_FEE_FIXED_ACH: '0.50' });
+    const c = loadConfig({
+      OPENRAMP_RATE_SOURCE: 'ecb',
+      OPENRAMP_RATE_USD_PER_USDC: '0.9998',
+      OPENRAMP_FEE_SPREAD_BPS: '35',
+      OPENRAMP_FEE_FIXED_SEPA_INSTANT: '0.25',
+      OPENRAMP_FEE_FIXED_ACH: '0.50',
+    });
     assert.equal(c.rates.source, 'ecb');
     assert.equal(c.rates.usdPerToken.USDC, '0.9998');
     assert.equal(c.fees.spreadBps, 35);

@@ -69,7 +69,11 @@ describe('calendar primitives', () => {
       for (let year = 2024; year <= 2030; year++) {
         const hs = holidaysOf(cal, year);
         const sorted = [...hs].map((h) => h.date).sort();
-        assert.deepEqual(hs.map((h) => h.date), sorted, `${cal} ${year} sorted`);
+        assert.deepEqual(
+          hs.map((h) => h.date),
+          sorted,
+          `${cal} ${year} sorted`,
+        );
         assert.equal(new Set(sorted).size, sorted.length, `${cal} ${year} unique`);
         let business = 0;
         let weekend = 0;
@@ -191,8 +195,16 @@ describe('Federal Reserve (ACH / Fedwire)', () => {
     // Juneteenth Fri 19 Jun; 4 Jul is a Saturday → no weekday closure; Labor 1st Mon Sep = 7 Sep;
     // Columbus 2nd Mon Oct = 12 Oct; Veterans Wed 11 Nov; Thanksgiving 4th Thu Nov = 26 Nov.
     assert.deepEqual(dates('FED', 2026), [
-      '2026-01-01', '2026-01-19', '2026-02-16', '2026-05-25', '2026-06-19',
-      '2026-09-07', '2026-10-12', '2026-11-11', '2026-11-26', '2026-12-25',
+      '2026-01-01',
+      '2026-01-19',
+      '2026-02-16',
+      '2026-05-25',
+      '2026-06-19',
+      '2026-09-07',
+      '2026-10-12',
+      '2026-11-11',
+      '2026-11-26',
+      '2026-12-25',
     ]);
     assert.equal(isBusinessDay('FED', '2026-07-03'), true); // federal offices close, the Fed does not
     assert.equal(isBusinessDay('FED', '2026-07-04'), false);
@@ -233,15 +245,30 @@ describe('England & Wales bank holidays', () => {
     // Early May: 1 May 2026 is a Friday → first Monday 4 May. Spring: 31 May is a Sunday → last
     // Monday 25 May. Summer: 31 Aug 2026 is a Monday. Boxing Day Sat 26 Dec → Mon 28 Dec.
     assert.deepEqual(dates('UK', 2026), [
-      '2026-01-01', '2026-04-03', '2026-04-06', '2026-05-04', '2026-05-25', '2026-08-31', '2026-12-25', '2026-12-28',
+      '2026-01-01',
+      '2026-04-03',
+      '2026-04-06',
+      '2026-05-04',
+      '2026-05-25',
+      '2026-08-31',
+      '2026-12-25',
+      '2026-12-28',
     ]);
   });
 
   test('2022 ad hoc: Spring moved to 2 Jun, Platinum Jubilee 3 Jun, State Funeral 19 Sep', () => {
     // 1 Jan 2022 Sat → Mon 3 Jan; Easter 17 Apr; Christmas Sun → Boxing Mon 26 + substitute Tue 27.
     assert.deepEqual(dates('UK', 2022), [
-      '2022-01-03', '2022-04-15', '2022-04-18', '2022-05-02', '2022-06-02', '2022-06-03',
-      '2022-08-29', '2022-09-19', '2022-12-26', '2022-12-27',
+      '2022-01-03',
+      '2022-04-15',
+      '2022-04-18',
+      '2022-05-02',
+      '2022-06-02',
+      '2022-06-03',
+      '2022-08-29',
+      '2022-09-19',
+      '2022-12-26',
+      '2022-12-27',
     ]);
     assert.equal(isBusinessDay('UK', '2022-05-30'), true); // the rule date that was moved away
   });
@@ -296,8 +323,16 @@ describe('Payments Canada', () => {
 
   test('2026 list exact', () => {
     assert.deepEqual(dates('CA', 2026), [
-      '2026-01-01', '2026-04-03', '2026-05-18', '2026-07-01', '2026-09-07',
-      '2026-09-30', '2026-10-12', '2026-11-11', '2026-12-25', '2026-12-28',
+      '2026-01-01',
+      '2026-04-03',
+      '2026-05-18',
+      '2026-07-01',
+      '2026-09-07',
+      '2026-09-30',
+      '2026-10-12',
+      '2026-11-11',
+      '2026-12-25',
+      '2026-12-28',
     ]);
   });
 
@@ -319,7 +354,7 @@ describe('Australia (RITS/BECS)', () => {
     assert.equal(isBusinessDay('AU', '2025-04-25'), false); // Fri
   });
 
-  test('King\'s Birthday yes, NSW-only holidays no, 2022 day of mourning', () => {
+  test("King's Birthday yes, NSW-only holidays no, 2022 day of mourning", () => {
     assert.equal(isBusinessDay('AU', '2026-06-08'), false); // 2nd Mon June
     assert.equal(isBusinessDay('AU', '2026-08-03'), true); // NSW Bank Holiday
     assert.equal(isBusinessDay('AU', '2026-10-05'), true); // NSW Labour Day
@@ -351,8 +386,16 @@ describe('Singapore (MEPS+)', () => {
 
   test('2026 list exact (MOM)', () => {
     assert.deepEqual(dates('SG', 2026), [
-      '2026-01-01', '2026-02-17', '2026-02-18', '2026-04-03', '2026-05-01', '2026-05-27',
-      '2026-06-01', '2026-08-10', '2026-11-09', '2026-12-25',
+      '2026-01-01',
+      '2026-02-17',
+      '2026-02-18',
+      '2026-04-03',
+      '2026-05-01',
+      '2026-05-27',
+      '2026-06-01',
+      '2026-08-10',
+      '2026-11-09',
+      '2026-12-25',
     ]);
     assert.ok(holidaysOf('SG', 2026).every((h) => !h.provisional));
   });

@@ -33,7 +33,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EPC_XSD =
   process.env.OPENRAMP_EPC_XSD ?? path.resolve(ROOT, '../shared/reference/iso20022/pain.001.001.09-EPC132-08-2023-SCT-C2PSP.xsd');
 const XMLLINT = spawnSync('xmllint', ['--version'], { encoding: 'utf8' });
-const XMLLINT_MISSING = XMLLINT.error !== undefined ? 'xmllint not installed (apt-get install libxml2-utils); XSD validation skipped' : false;
+const XMLLINT_MISSING =
+  XMLLINT.error !== undefined ? 'xmllint not installed (apt-get install libxml2-utils); XSD validation skipped' : false;
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -64,7 +65,13 @@ function creditor(over: Partial<Creditor> = {}): Creditor {
 // The sandbox treasury account the payout stage uses (EUR flavour: IBAN + BIC, and every originator id).
 const DEBTOR: Debtor = SANDBOX_DEBTORS.EUR;
 
-function ins(i: number, currency: PayoutCurrency, amountMinor: bigint, c: Partial<Creditor>, remittance = `OpenRamp payout ${i}`): PaymentInstruction {
+function ins(
+  i: number,
+  currency: PayoutCurrency,
+  amountMinor: bigint,
+  c: Partial<Creditor>,
+  remittance = `OpenRamp payout ${i}`,
+): PaymentInstruction {
   return {
     payoutId: `pay_01hx${String(i).padStart(22, '0')}`,
     endToEndId: `pay_01hx${String(i).padStart(22, '0')}`,
@@ -132,9 +139,17 @@ function widenedXsd(): string {
     assert.ok(end >= 0, `${closing} not found after ${typeName}`);
     xsd = xsd.slice(0, end) + text + xsd.slice(end);
   };
-  insertBefore('ExternalServiceLevel1Code_EPC132-08_2023_V1.0_SCT_C2PSP', '</xs:restriction>', '<xs:enumeration value="URGP"/><xs:enumeration value="NURG"/>');
+  insertBefore(
+    'ExternalServiceLevel1Code_EPC132-08_2023_V1.0_SCT_C2PSP',
+    '</xs:restriction>',
+    '<xs:enumeration value="URGP"/><xs:enumeration value="NURG"/>',
+  );
   const othr = '<xs:element name="Othr" type="GenericAccountIdentification1"/>';
-  for (const t of ['AccountIdentification4Choice', 'AccountIdentification4Choice_EPC132-08_2023_V1.0_SCT_C2PSP', 'AccountIdentification4Choice_EPC132-08_2023_V1.0_SCT_C2PSP_2']) {
+  for (const t of [
+    'AccountIdentification4Choice',
+    'AccountIdentification4Choice_EPC132-08_2023_V1.0_SCT_C2PSP',
+    'AccountIdentification4Choice_EPC132-08_2023_V1.0_SCT_C2PSP_2',
+  ]) {
     insertBefore(t, '</xs:choice>', othr);
   }
   assert.ok(!xsd.includes('name="GenericAccountIdentification1"') && !xsd.includes('name="Max34Text"'));
@@ -164,11 +179,21 @@ function widenedXsd(): string {
 /** Every xmllint error must be one of the expected refusals, and each expected one must occur. */
 function assertOnlyRefusals(errors: string[], expected: RegExp[]): void {
   assert.ok(errors.length > 0, 'expected the EPC XSD to refuse the file');
-  for (const e of errors) assert.ok(expected.some((re) => re.test(e)), `unexpected XSD error: ${e}`);
-  for (const re of expected) assert.ok(errors.some((e) => re.test(e)), `expected an XSD error matching ${re}`);
+  for (const e of errors)
+    assert.ok(
+      expected.some((re) => re.test(e)),
+      `unexpected XSD error: ${e}`,
+    );
+  for (const re of expected)
+    assert.ok(
+      errors.some((e) => re.test(e)),
+      `expected an XSD error matching ${re}`,
+    );
 }
-const REFUSED_SERVICE_LEVEL = /Element '\{urn:iso:std:iso:20022:tech:xsd:pain\.001\.001\.09\}Cd': \[facet 'enumeration'\] The value '(URGP|NURG)' is not an element of the set \{'SEPA'\}/;
-const REFUSED_OTHR = /Element '\{urn:iso:std:iso:20022:tech:xsd:pain\.001\.001\.09\}Othr': This element is not expected\. Expected is \( \{urn:iso:std:iso:20022:tech:xsd:pain\.001\.001\.09\}IBAN \)/;
+const REFUSED_SERVICE_LEVEL =
+  /Element '\{urn:iso:std:iso:20022:tech:xsd:pain\.001\.001\.09\}Cd': \[facet 'enumeration'\] The value '(URGP|NURG)' is not an element of the set \{'SEPA'\}/;
+const REFUSED_OTHR =
+  /Element '\{urn:iso:std:iso:20022:tech:xsd:pain\.001\.001\.09\}Othr': This element is not expected\. Expected is \( \{urn:iso:std:iso:20022:tech:xsd:pain\.001\.001\.09\}IBAN \)/;
 
 // ---------------------------------------------------------------------------
 // pain.001
@@ -176,11 +201,35 @@ const REFUSED_OTHR = /Element '\{urn:iso:std:iso:20022:tech:xsd:pain\.001\.001\.
 
 function eurInstructions(): PaymentInstruction[] {
   return [
-    ins(1, 'EUR', 99_999_999_999n, { name: AWKWARD, iban: 'FR14 2004 1010 0505 0001 3M02 606', bic: 'PSSTFRPPXXX', country: 'FR', address: '12 rue de la Paix\n75002 Paris' }),
+    ins(1, 'EUR', 99_999_999_999n, {
+      name: AWKWARD,
+      iban: 'FR14 2004 1010 0505 0001 3M02 606',
+      bic: 'PSSTFRPPXXX',
+      country: 'FR',
+      address: '12 rue de la Paix\n75002 Paris',
+    }),
     ins(2, 'EUR', 1n, { name: LONG_NAME, iban: 'DE89370400440532013000', bic: null }, 'x'.repeat(140)),
-    ins(3, 'EUR', 123_456n, { name: QUOTES, accountNo: 'NL91ABNA0417164300', bic: 'ABNANL2A', address: `${'Long street name '.repeat(12)}end` }, `Ref <&> "é" ${'y'.repeat(200)}`),
-    ins(4, 'EUR', 50_000_00n, { name: '  Ana   Lúcia\tde Sá  ', iban: 'ES9121000418450200051332', bic: 'CAIXESBBXXX', country: 'Spain' }, ''),
+    ins(
+      3,
+      'EUR',
+      123_456n,
+      { name: QUOTES, accountNo: 'NL91ABNA0417164300', bic: 'ABNANL2A', address: `${'Long street name '.repeat(12)}end` },
+      `Ref <&> "é" ${'y'.repeat(200)}`,
+    ),
+    ins(
+      4,
+      'EUR',
+      50_000_00n,
+      { name: '  Ana   Lúcia\tde Sá  ', iban: 'ES9121000418450200051332', bic: 'CAIXESBBXXX', country: 'Spain' },
+      '',
+    ),
   ];
+}
+
+/** A copy of `o` without key `k` (the debtor a bank profile would lack). */
+function without<T extends object, K extends keyof T>(o: T, k: K): Omit<T, K> {
+  const { [k]: _dropped, ...rest } = o;
+  return rest;
 }
 
 describe('pain.001.001.09', () => {
@@ -276,7 +325,9 @@ describe('pain.001.001.09', () => {
     assert.equal(gbIbanFromSortCode('NWBKGB2L', '601613', '3192681999'), null);
   });
 
-  it('GBP Faster Payments / CHAPS: valid against the EPC XSD except SvcLvl/Cd (only "SEPA" is enumerated)', { skip: XMLLINT_MISSING }, () => {
+  it('GBP Faster Payments / CHAPS: valid against the EPC XSD except SvcLvl/Cd (only "SEPA" is enumerated)', {
+    skip: XMLLINT_MISSING,
+  }, () => {
     const list = [
       ins(1, 'GBP', 99_999_999_999n, { name: AWKWARD, bic: 'NWBKGB2L', sortCode: '60-16-13', accountNo: '31926819', country: 'GB' }),
       ins(2, 'GBP', 1n, { name: 'Élodie Brontë', iban: 'GB82 WEST 1234 5698 7654 32', bic: 'WESTGB22' }),
@@ -301,9 +352,13 @@ describe('pain.001.001.09', () => {
     }
   });
 
-  it('GBP without a BIC to build an IBAN from: sort code + account in Othr/Id (refused by the EPC XSD, valid otherwise)', { skip: XMLLINT_MISSING }, () => {
+  it('GBP without a BIC to build an IBAN from: sort code + account in Othr/Id (refused by the EPC XSD, valid otherwise)', {
+    skip: XMLLINT_MISSING,
+  }, () => {
     const debtor: Debtor = { ...DEBTOR, iban: 'GB29NWBK60161331926819', bic: 'NWBKGB2L' };
-    const file = buildPain001(batch([ins(1, 'GBP', 500n, { sortCode: '601613', accountNo: '31926819' })], { debtor }), { serviceLevel: 'NURG' });
+    const file = buildPain001(batch([ins(1, 'GBP', 500n, { sortCode: '601613', accountNo: '31926819' })], { debtor }), {
+      serviceLevel: 'NURG',
+    });
     const t = parsePain001(file.content).paymentInfos[0]?.transactions[0];
     assert.equal(t?.creditorOtherId, '60161331926819');
     assertOnlyRefusals(xmllint(file.content, epcXsd()).errors, [REFUSED_SERVICE_LEVEL, REFUSED_OTHR]);
@@ -337,17 +392,39 @@ describe('pain.001.001.09', () => {
 
   it('refuses what SEPA or the schema cannot carry', () => {
     const ok = ins(1, 'EUR', 100n, { iban: 'DE89370400440532013000' });
-    refused(() => buildPain001(batch([ins(1, 'GBP', 100n, { iban: 'GB29NWBK60161331926819' })]), { serviceLevel: 'SEPA' }), /SEPA carries EUR only/);
-    refused(() => buildPain001(batch([ins(1, 'EUR', 100n, { accountNo: '12345678' })]), { serviceLevel: 'SEPA' }), /SEPA needs the creditor account as an IBAN/);
+    refused(
+      () => buildPain001(batch([ins(1, 'GBP', 100n, { iban: 'GB29NWBK60161331926819' })]), { serviceLevel: 'SEPA' }),
+      /SEPA carries EUR only/,
+    );
+    refused(
+      () => buildPain001(batch([ins(1, 'EUR', 100n, { accountNo: '12345678' })]), { serviceLevel: 'SEPA' }),
+      /SEPA needs the creditor account as an IBAN/,
+    );
     refused(() => buildPain001(batch([ok], { debtor: { ...DEBTOR, iban: null } }), { serviceLevel: 'SEPA' }), /debtor account as an IBAN/);
-    refused(() => buildPain001(batch([ins(1, 'EUR', 100n, { iban: 'DE00370400440532013000' })]), { serviceLevel: 'SEPA' }), /not a valid IBAN/);
+    refused(
+      () => buildPain001(batch([ins(1, 'EUR', 100n, { iban: 'DE00370400440532013000' })]), { serviceLevel: 'SEPA' }),
+      /not a valid IBAN/,
+    );
     refused(() => buildPain001(batch([{ ...ok, amountMinor: 0n }]), { serviceLevel: 'SEPA' }), /positive/);
     refused(() => buildPain001(batch([{ ...ok, amountMinor: 100_000_000_000n }]), { serviceLevel: 'SEPA' }), /maximum/);
     refused(() => buildPain001(batch([ok, { ...ok, payoutId: 'other' }]), { serviceLevel: 'SEPA' }), /not unique/);
-    refused(() => buildPain001(batch([ok, { ...ins(2, 'EUR', 1n, { iban: 'DE89370400440532013000' }), endToEndId: 'pay-01hx0000000000000000000001' }]), { serviceLevel: 'SEPA' }), /same once restricted/);
+    refused(
+      () =>
+        buildPain001(
+          batch([ok, { ...ins(2, 'EUR', 1n, { iban: 'DE89370400440532013000' }), endToEndId: 'pay-01hx0000000000000000000001' }]),
+          { serviceLevel: 'SEPA' },
+        ),
+      /same once restricted/,
+    );
     refused(() => buildPain001(batch([ok, ins(2, 'GBP', 1n, {})]), { serviceLevel: 'NURG' }), /file is in EUR/);
     refused(() => buildPain001(batch([]), { serviceLevel: 'SEPA' }), /at least one instruction/);
-    refused(() => buildPain001(batch([{ ...ok, creditor: creditor({ name: ' \u0301 ', iban: 'DE89370400440532013000' }) }]), { serviceLevel: 'SEPA' }), /empty/);
+    refused(
+      () =>
+        buildPain001(batch([{ ...ok, creditor: creditor({ name: ' \u0301 ', iban: 'DE89370400440532013000' }) }]), {
+          serviceLevel: 'SEPA',
+        }),
+      /empty/,
+    );
     refused(() => buildPain001(batch([ok], { executionDate: '2025-02-29' }), { serviceLevel: 'SEPA' }), /not a calendar date/);
     refused(() => buildPain001(batch([ok], { batchId: 'x'.repeat(36) }), { serviceLevel: 'SEPA' }), /1-35/);
     refused(() => buildPain001(batch([ok]), { serviceLevel: 'SEPA', categoryPurpose: 'TOOLONG' }), /categoryPurpose/);
@@ -445,11 +522,20 @@ describe('NACHA', () => {
     refused(() => buildNacha(batch([usd(1, 100_000_001n)], { sameDay: true }), { secCode: 'PPD' }), /maximum 100000000/);
     refused(() => buildNacha(batch([usd(1, 100n, { accountNo: 'x'.repeat(18) })]), { secCode: 'PPD' }), /1-17/);
     refused(() => buildNacha(batch([ins(1, 'EUR', 100n, { aba: '011000015' })]), { secCode: 'PPD' }), /cannot carry EUR/);
-    refused(() => buildNacha(batch([usd(1, 100n)], { debtor: { ...DEBTOR, achOdfiRouting: '021000022' } }), { secCode: 'PPD' }), /checksum/);
+    refused(
+      () => buildNacha(batch([usd(1, 100n)], { debtor: { ...DEBTOR, achOdfiRouting: '021000022' } }), { secCode: 'PPD' }),
+      /checksum/,
+    );
     refused(() => buildNacha(batch([usd(1, 100n)], { fileIdModifier: 'ab' }), { secCode: 'PPD' }), /fileIdModifier/);
-    refused(() => buildNacha(batch([usd(1, 100n)], { debtor: { ...DEBTOR, achCompanyId: undefined } }), { secCode: 'PPD' }), /achCompanyId/);
+    refused(
+      () => buildNacha(batch([usd(1, 100n)], { debtor: without(DEBTOR, 'achCompanyId') }), { secCode: 'PPD' }),
+      /achCompanyId/,
+    );
     // Same tail of endToEndId → same identification number: refused rather than ambiguous.
-    refused(() => buildNacha(batch([usd(1, 1n), { ...usd(2, 1n), endToEndId: 'other_000000000000000000000001' }]), { secCode: 'PPD' }), /share the identification number/);
+    refused(
+      () => buildNacha(batch([usd(1, 1n), { ...usd(2, 1n), endToEndId: 'other_000000000000000000000001' }]), { secCode: 'PPD' }),
+      /share the identification number/,
+    );
   });
 });
 
@@ -513,7 +599,10 @@ describe('CPA-005', () => {
     refused(() => buildCpa005(batch([cad(1, 10_000_000_000n)], { fileIdModifier: '1' })), /maximum/);
     refused(() => buildCpa005(batch([cad(1, 1n, { transit: '123' })], { fileIdModifier: '1' })), /5-digit transit/);
     refused(() => buildCpa005(batch([cad(1, 1n, { accountNo: '1234567890123' })], { fileIdModifier: '1' })), /1-12 digits/);
-    refused(() => buildCpa005(batch([cad(1, 1n)], { fileIdModifier: '1', debtor: { ...DEBTOR, cpaOriginatorId: undefined } })), /cpaOriginatorId/);
+    refused(
+      () => buildCpa005(batch([cad(1, 1n)], { fileIdModifier: '1', debtor: without(DEBTOR, 'cpaOriginatorId') })),
+      /cpaOriginatorId/,
+    );
   });
 });
 
@@ -534,7 +623,12 @@ describe('ABA (Cemtex)', () => {
     ];
     const file = buildAba(batch(list));
     assert.equal(file.filename, 'bat_01hx0000000000000000000001.aba');
-    assert.ok(file.content.split('\r\n').slice(0, -1).every((l) => l.length === 120));
+    assert.ok(
+      file.content
+        .split('\r\n')
+        .slice(0, -1)
+        .every((l) => l.length === 120),
+    );
     assert.equal(file.controlSumMinor, 9_999_999_999n);
     const p = parseAba(file.content);
     assert.equal(p.financialInstitution, 'CBA');
@@ -572,7 +666,11 @@ describe('ABA (Cemtex)', () => {
     assert.equal(p.creditTotalMinor, 9_999_999_999n);
     assert.equal(p.debitTotalMinor, 9_999_999_999n);
     assert.equal(p.netTotalMinor, 0n);
-    assert.deepEqual(p.details[2] && [p.details[2].transactionCode, p.details[2].bsb, p.details[2].accountNo], ['13', '062-000', '532013000']);
+    assert.deepEqual(p.details[2] && [p.details[2].transactionCode, p.details[2].bsb, p.details[2].accountNo], [
+      '13',
+      '062-000',
+      '532013000',
+    ]);
   });
 
   it('refuses what the file cannot carry', () => {
@@ -626,19 +724,24 @@ const listArb = (max: bigint) =>
 describe('properties: totals always reconcile, every record has its exact length', () => {
   it('NACHA', () => {
     fc.assert(
-      fc.property(listArb(9_999_999_999n), fc.constantFrom('PPD', 'CCD'), fc.boolean(), ({ amounts, names, remits, salt }, secCode, addenda) => {
-        const b = randomBatch('USD', amounts, names, remits, salt);
-        const file = buildNacha(b, { secCode: secCode as 'PPD' | 'CCD', remittanceAddenda: addenda });
-        const p = parseNacha(file.content); // checks lengths, sequence, hashes, blocks
-        const entries = p.batches.flatMap((x) => x.entries);
-        assert.deepEqual(
-          entries.map((e) => e.amountMinor),
-          amounts,
-        );
-        assert.equal(p.totalCreditMinor, sum(b.instructions));
-        assert.equal(file.controlSumMinor, p.totalCreditMinor);
-        assert.equal(file.count, entries.length);
-      }),
+      fc.property(
+        listArb(9_999_999_999n),
+        fc.constantFrom('PPD', 'CCD'),
+        fc.boolean(),
+        ({ amounts, names, remits, salt }, secCode, addenda) => {
+          const b = randomBatch('USD', amounts, names, remits, salt);
+          const file = buildNacha(b, { secCode: secCode as 'PPD' | 'CCD', remittanceAddenda: addenda });
+          const p = parseNacha(file.content); // checks lengths, sequence, hashes, blocks
+          const entries = p.batches.flatMap((x) => x.entries);
+          assert.deepEqual(
+            entries.map((e) => e.amountMinor),
+            amounts,
+          );
+          assert.equal(p.totalCreditMinor, sum(b.instructions));
+          assert.equal(file.controlSumMinor, p.totalCreditMinor);
+          assert.equal(file.count, entries.length);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -714,7 +817,12 @@ describe('properties: totals always reconcile, every record has its exact length
     assert.throws(() => parseNacha(swap(nacha, 2, 11, '2', '\n')), /check digit/); // an RDFI routing digit
     assert.throws(() => parseNacha(nacha.replace(`${'9'.repeat(94)}\n`, '')), /block/); // one padding record fewer
     assert.throws(() => parseNacha(swap(nacha, 0, 50, ' ', '\n').replace('\n', ' \n')), /94/);
-    const cpa = buildCpa005(batch([1, 2].map((n) => ins(n, 'CAD', BigInt(n), { institutionNumber: '003', transit: '12345', accountNo: '1234567' })), { fileIdModifier: '1' })).content;
+    const cpa = buildCpa005(
+      batch(
+        [1, 2].map((n) => ins(n, 'CAD', BigInt(n), { institutionNumber: '003', transit: '12345', accountNo: '1234567' })),
+        { fileIdModifier: '1' },
+      ),
+    ).content;
     parseCpa005(cpa);
     assert.throws(() => parseCpa005(swap(cpa, 2, 60, '9', '\r\n')), /credit total/);
     assert.throws(() => parseCpa005(swap(cpa, 1, 10, '7', '\r\n')), /out of sequence/);

@@ -47,7 +47,10 @@ let USDC: Address;
 const t0 = Date.now();
 
 before(async () => {
-  ({ devnet, tokens: { USDT, USDC } } = await startDevnetWithTokens());
+  ({
+    devnet,
+    tokens: { USDT, USDC },
+  } = await startDevnetWithTokens());
   // Funded senders: #1, #2 (detection), #3 (reorgs), #4 (restart), #0 (backfill; also the deployer).
   for (const i of [0, 1, 2, 3, 4]) {
     await devnet.mint(USDT, devnet.accounts[i]!.address, 1_000_000n * USD);
@@ -96,7 +99,19 @@ describe('ETH scanner on a real devnet: detection, confirmations and reorgs', ()
     assert.equal(first.scannedTo, await headOf(devnet), 'the scanner starts at block 0 and catches up to the head');
     assert.equal(first.matched, 0, 'mints to the senders are not deposits');
 
-    type Expect = { id: string; block: bigint; blockHash: string; txHash: string; ordinal: number; amount: string; currency: string; from: string; to: string; customerId: string; flowId: string };
+    type Expect = {
+      id: string;
+      block: bigint;
+      blockHash: string;
+      txHash: string;
+      ordinal: number;
+      amount: string;
+      currency: string;
+      from: string;
+      to: string;
+      customerId: string;
+      flowId: string;
+    };
     const tracked: Expect[] = [];
 
     /** One tick after every block; checks the whole n/N → CONFIRMED story of every tracked deposit. */
@@ -118,13 +133,20 @@ describe('ETH scanner on a real devnet: detection, confirmations and reorgs', ()
       return t;
     }
 
-    async function track(txHash: Hex, items: { to: string; amount: bigint; currency: 'USDT' | 'USDC'; from: number; customer: typeof A }[]) {
+    async function track(
+      txHash: Hex,
+      items: { to: string; amount: bigint; currency: 'USDT' | 'USDC'; from: number; customer: typeof A }[],
+    ) {
       const r = (await receiptOf(devnet, txHash))!;
       const rows = await depositRowsOfTx(ctx, txHash);
       assert.equal(rows.length, items.length, `${items.length} deposit(s) for ${txHash}`);
       const ordinals = rows.map((row) => row.log_ordinal);
       assert.equal(new Set(ordinals).size, ordinals.length, 'distinct (txid, ordinal) keys');
-      assert.deepEqual([...rows].sort((a, b) => a.log_index - b.log_index).map((x) => x.log_ordinal), ordinals, 'ordinals follow the log order');
+      assert.deepEqual(
+        [...rows].sort((a, b) => a.log_index - b.log_index).map((x) => x.log_ordinal),
+        ordinals,
+        'ordinals follow the log order',
+      );
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
         const row = [...rows].sort((a, b) => a.log_index - b.log_index)[i]!;
@@ -143,7 +165,19 @@ describe('ETH scanner on a real devnet: detection, confirmations and reorgs', ()
         assert.equal(d.receiverDepositAddress.address, item.to);
         assert.equal(d.customerId, item.customer.customerId);
         assert.equal(d.flowId, item.customer.flowId[`ETH:${item.currency}`]);
-        tracked.push({ id: row.id, block: r.blockNumber, blockHash: r.blockHash, txHash, ordinal: row.log_ordinal, amount: d.amount, currency: item.currency, from: d.txFrom, to: item.to, customerId: item.customer.customerId, flowId: d.flowId });
+        tracked.push({
+          id: row.id,
+          block: r.blockNumber,
+          blockHash: r.blockHash,
+          txHash,
+          ordinal: row.log_ordinal,
+          amount: d.amount,
+          currency: item.currency,
+          from: d.txFrom,
+          to: item.to,
+          customerId: item.customer.customerId,
+          flowId: d.flowId,
+        });
       }
     }
 
@@ -183,7 +217,10 @@ describe('ETH scanner on a real devnet: detection, confirmations and reorgs', ()
     ]);
 
     // 4. Two transactions (two senders) in ONE block.
-    const [p1, p2] = await inOneBlock(devnet, async () => [await devnet.sendTransfer(USDT, 1, addrA, 14n * USD), await devnet.sendTransfer(USDT, 2, addrB, 15n * USD)] as const);
+    const [p1, p2] = await inOneBlock(
+      devnet,
+      async () => [await devnet.sendTransfer(USDT, 1, addrA, 14n * USD), await devnet.sendTransfer(USDT, 2, addrB, 15n * USD)] as const,
+    );
     const [r1, r2] = [(await receiptOf(devnet, p1))!, (await receiptOf(devnet, p2))!];
     assert.equal(r1.blockNumber, r2.blockNumber, 'both transactions are in one block');
     await tickAndCheck(2);
@@ -200,9 +237,21 @@ describe('ETH scanner on a real devnet: detection, confirmations and reorgs', ()
 
     // The API's list agrees, per customer, and nothing happens twice on further ticks.
     const listA = await listAllDeposits(ctx, `customerId=${A.customerId}`);
-    assert.deepEqual(listA.map((d) => d.id).sort(), tracked.filter((e) => e.customerId === A.customerId).map((e) => e.id).sort());
+    assert.deepEqual(
+      listA.map((d) => d.id).sort(),
+      tracked
+        .filter((e) => e.customerId === A.customerId)
+        .map((e) => e.id)
+        .sort(),
+    );
     const listB = await listAllDeposits(ctx, `customerId=${B.customerId}`);
-    assert.deepEqual(listB.map((d) => d.id).sort(), tracked.filter((e) => e.customerId === B.customerId).map((e) => e.id).sort());
+    assert.deepEqual(
+      listB.map((d) => d.id).sort(),
+      tracked
+        .filter((e) => e.customerId === B.customerId)
+        .map((e) => e.id)
+        .sort(),
+    );
     for (const d of [...listA, ...listB]) assert.equal(d.status, 'CONFIRMED');
     await devnet.mine(3);
     await tickAndCheck(0);
@@ -239,7 +288,9 @@ describe('ETH scanner on a real devnet: detection, confirmations and reorgs', ()
       // Re-mined: odd depths put the same signed tx at the same height in a different block
       // (next to another tx), even depths one block higher (after an empty block).
       const sameHeight = depth % 2 === 1;
-      const how = remined ? `with the SAME signed tx re-mined ${sameHeight ? 'at the same height' : 'one block higher'} → RECEIVED again, then CONFIRMED once` : 'without the transfer → REJECTED/CHAIN_REORG, no trade';
+      const how = remined
+        ? `with the SAME signed tx re-mined ${sameHeight ? 'at the same height' : 'one block higher'} → RECEIVED again, then CONFIRMED once`
+        : 'without the transfer → REJECTED/CHAIN_REORG, no trade';
       it(`reorg of depth ${depth} before finality ${how}`, async () => {
         // Everything earlier is final, so the reorg can only touch this test's deposit.
         await devnet.mine(N);
@@ -339,7 +390,10 @@ describe('ETH scanner restarted mid-range resumes without gaps or duplicates', (
 
   before(async () => {
     start = (await headOf(devnet)) + 1n;
-    ctx = await createTestContext({ env: devnetEnv(devnet.url, { USDT, USDC }, { OPENRAMP_SCANNER_START_ETH: String(start), OPENRAMP_SCANNER_RANGE_BLOCKS_MAX: '5' }), authClock: systemClock });
+    ctx = await createTestContext({
+      env: devnetEnv(devnet.url, { USDT, USDC }, { OPENRAMP_SCANNER_START_ETH: String(start), OPENRAMP_SCANNER_RANGE_BLOCKS_MAX: '5' }),
+      authClock: systemClock,
+    });
     C1 = await customerWithFlows(ctx, 'Carla Restart', [{ network: 'ETH', currency: 'USDT' }]);
     C2 = await customerWithFlows(ctx, 'Chris Restart', [{ network: 'ETH', currency: 'USDT' }]);
     start = (await headOf(devnet)) + 1n; // the API calls above mined nothing, but be exact
@@ -364,7 +418,10 @@ describe('ETH scanner restarted mid-range resumes without gaps or duplicates', (
 
     // Process 1 dies at its 4th eth_getLogs: 3 ranges of 5 blocks were committed.
     const crash = crashAfterLogCalls(ctx.openramp.services.chainClients.ETH, 3);
-    await assert.rejects(createTestScanner(ctx, { client: crash.client, rangeBlocksMax: 5, startBlock: start }).tick(), /simulated crash at getTransferLogs #4/);
+    await assert.rejects(
+      createTestScanner(ctx, { client: crash.client, rangeBlocksMax: 5, startBlock: start }).tick(),
+      /simulated crash at getTransferLogs #4/,
+    );
     let cur = (await cursorOf(ctx))!;
     assert.equal(cur.number, start + 14n, 'cursor at the end of the last committed range');
     const committed = sent.filter((s) => blockOf.get(s.hash)! <= cur.number);
@@ -382,7 +439,10 @@ describe('ETH scanner restarted mid-range resumes without gaps or duplicates', (
         throw new Error('simulated crash inside the write transaction');
       },
     };
-    await assert.rejects(createTestScanner(ctx, { deposits: crashing, rangeBlocksMax: 5, startBlock: start }).tick(), /inside the write transaction/);
+    await assert.rejects(
+      createTestScanner(ctx, { deposits: crashing, rangeBlocksMax: 5, startBlock: start }).tick(),
+      /inside the write transaction/,
+    );
     assert.equal(ingests, 1);
     cur = (await cursorOf(ctx))!;
     assert.equal(cur.number, start + 14n, 'the failed range left no trace');
@@ -400,7 +460,10 @@ describe('ETH scanner restarted mid-range resumes without gaps or duplicates', (
       assert.equal(rows.length, 1, `exactly one deposit for ${s.hash}`);
       assert.equal(rows[0]!.amount, s.amount.toString());
       assert.equal(rows[0]!.block_number, blockOf.get(s.hash)!.toString());
-      assert.deepEqual(await eventTypes(ctx, rows[0]!.id), Number(head - blockOf.get(s.hash)! + 1n) >= N ? ['DEPOSIT_RECEIVED', 'DEPOSIT_APPROVED'] : ['DEPOSIT_RECEIVED']);
+      assert.deepEqual(
+        await eventTypes(ctx, rows[0]!.id),
+        Number(head - blockOf.get(s.hash)! + 1n) >= N ? ['DEPOSIT_RECEIVED', 'DEPOSIT_APPROVED'] : ['DEPOSIT_RECEIVED'],
+      );
     }
     await devnet.mine(N);
     await ctx.openramp.services.scanners.ETH.tick();
@@ -423,7 +486,10 @@ describe('ETH backfill of thousands of blocks through a node that refuses wide l
 
   before(async () => {
     start = (await headOf(devnet)) + 1n;
-    ctx = await createTestContext({ env: devnetEnv(devnet.url, { USDT, USDC }, { OPENRAMP_SCANNER_START_ETH: String(start) }), authClock: systemClock });
+    ctx = await createTestContext({
+      env: devnetEnv(devnet.url, { USDT, USDC }, { OPENRAMP_SCANNER_START_ETH: String(start) }),
+      authClock: systemClock,
+    });
     for (const name of ['Dora Backfill', 'Dan Backfill', 'Dee Backfill', 'Dirk Backfill']) {
       customers.push(
         await customerWithFlows(ctx, name, [
@@ -472,7 +538,9 @@ describe('ETH backfill of thousands of blocks through a node that refuses wide l
       next = r.to + 1n;
     }
     assert.equal(next, head + 1n);
-    console.log(`# backfill: scanned ${blocks} blocks in ${ms} ms (${probe.served.length} log queries served, ${probe.refused.length} refused)`);
+    console.log(
+      `# backfill: scanned ${blocks} blocks in ${ms} ms (${probe.served.length} log queries served, ${probe.refused.length} refused)`,
+    );
 
     const rows = await ctx.openramp.services.db.selectFrom('deposits').selectAll().where('network', '=', 'ETH').execute();
     assert.equal(rows.length, 200);
@@ -485,7 +553,9 @@ describe('ETH backfill of thousands of blocks through a node that refuses wide l
       assert.equal(r.log_ordinal, 0);
     }
     const ev = await sql<{ n: string; types: string }>`
-      select count(*)::text as n, string_agg(type, ',' order by seq) as types from events where object_type = 'deposit' group by object_id`.execute(ctx.openramp.services.db);
+      select count(*)::text as n, string_agg(type, ',' order by seq) as types from events where object_type = 'deposit' group by object_id`.execute(
+      ctx.openramp.services.db,
+    );
     assert.equal(ev.rows.length, 200);
     for (const e of ev.rows) assert.equal(e.types, 'DEPOSIT_RECEIVED,DEPOSIT_APPROVED');
     const jobs = await ctx.openramp.services.db.selectFrom('jobs').select('unique_key').where('kind', '=', 'trade.create').execute();
@@ -495,7 +565,10 @@ describe('ETH backfill of thousands of blocks through a node that refuses wide l
 
     // Nothing more to do, and the API pages through all of them.
     const again = await scanner.tick();
-    assert.deepEqual({ matched: again.matched, credited: again.credited, reorgDepth: again.reorgDepth }, { matched: 0, credited: 0, reorgDepth: 0 });
+    assert.deepEqual(
+      { matched: again.matched, credited: again.credited, reorgDepth: again.reorgDepth },
+      { matched: 0, credited: 0, reorgDepth: 0 },
+    );
     const list = await listAllDeposits(ctx);
     assert.equal(list.length, 200);
     assert.equal(new Set(list.map((d) => d.id)).size, 200);

@@ -4,7 +4,9 @@ import { createAdvisoryLease } from '../src/chains/lease.ts';
 import { openTestDatabase } from './helpers/harness.ts';
 
 describe('one active scanner per network across processes', () => {
-  it('the advisory lease is held by one holder at a time and passes on when released', { skip: process.env.DATABASE_URL ? false : 'PGlite is a single process: no lease needed (runs on Postgres in CI)' }, async () => {
+  it('the advisory lease is held by one holder at a time and passes on when released', {
+    skip: process.env.DATABASE_URL ? false : 'PGlite is a single process: no lease needed (runs on Postgres in CI)',
+  }, async () => {
     const a = await openTestDatabase();
     const b = await openTestDatabase();
     try {

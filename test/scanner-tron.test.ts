@@ -4,7 +4,16 @@ import type { Address } from 'viem';
 import { startDevnetWithTokens, type Devnet } from './helpers/devnet.ts';
 import { createTestContext, type TestContext } from './helpers/harness.ts';
 import { startTronJsonRpcProxy, type TronProxy, type TronProxyMode } from './helpers/scanner-tron-proxy.ts';
-import { customerWithFlows, depositDetail, depositIdOfTx, depositRowsOfTx, eventTypes, headOf, listAllDeposits, tradeJobs } from './helpers/scanner-devnet.ts';
+import {
+  customerWithFlows,
+  depositDetail,
+  depositIdOfTx,
+  depositRowsOfTx,
+  eventTypes,
+  headOf,
+  listAllDeposits,
+  tradeJobs,
+} from './helpers/scanner-devnet.ts';
 import { hexToTron, isValidTronAddress, tronToHex } from '../src/chains/addresses.ts';
 import { createRegistry } from '../src/chains/registry.ts';
 import { createJsonRpcChainClient } from '../src/chains/jsonrpc-client.ts';
@@ -56,7 +65,10 @@ describe('TRX scanner through a java-tron-style /jsonrpc over the devnet', () =>
   const t0 = Date.now();
 
   before(async () => {
-    ({ devnet, tokens: { USDT } } = await startDevnetWithTokens());
+    ({
+      devnet,
+      tokens: { USDT },
+    } = await startDevnetWithTokens());
     await devnet.mint(USDT, devnet.accounts[1]!.address, 1_000_000n * USD);
     proxy = await startTronJsonRpcProxy(devnet.url);
     ctx = await createTestContext({
@@ -102,7 +114,9 @@ describe('TRX scanner through a java-tron-style /jsonrpc over the devnet', () =>
     let t = await tick();
     assert.equal(t.scannedTo, await headOf(devnet));
     assert.equal(t.matched, 1);
-    const logs = proxy.answers.filter((a) => a.method === 'eth_getLogs' && Array.isArray(a.result) && (a.result as unknown[]).length > 0).at(-1)!.result as { transactionHash: string; blockHash: string; address: string }[];
+    const logs = proxy.answers
+      .filter((a) => a.method === 'eth_getLogs' && Array.isArray(a.result) && (a.result as unknown[]).length > 0)
+      .at(-1)!.result as { transactionHash: string; blockHash: string; address: string }[];
     assert.equal(logs.at(-1)!.transactionHash, sent.txHash.slice(2), 'the node answered without 0x');
     const id = await depositIdOfTx(ctx, sent.txHash, 'TRX');
     let d = await depositDetail(ctx, id);

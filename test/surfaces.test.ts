@@ -22,7 +22,30 @@ describe('operator surfaces: health, OpenAPI, docs, metrics, operator API, logs'
     assert.equal(r.statusCode, 200);
     const doc = r.json();
     assert.equal(doc.openapi, '3.0.3');
-    for (const route of ['/customer/create', '/customer/detail', '/customer/list', '/bank-account/add', '/bank-account/detail', '/bank-account/list', '/deposit-address/create', '/deposit-address/detail', '/deposit-address/list', '/autoramp-flow/offramp', '/autoramp-flow/create', '/autoramp-flow/detail', '/autoramp-flow/list', '/autoramp-flow/delete', '/autoramp-flow/trade-preview', '/health', '/basic-info', '/balance', '/callback-url', '/subscribed-events', '/ip-white-list', '/sandbox/customer/decide']) {
+    for (const route of [
+      '/customer/create',
+      '/customer/detail',
+      '/customer/list',
+      '/bank-account/add',
+      '/bank-account/detail',
+      '/bank-account/list',
+      '/deposit-address/create',
+      '/deposit-address/detail',
+      '/deposit-address/list',
+      '/autoramp-flow/offramp',
+      '/autoramp-flow/create',
+      '/autoramp-flow/detail',
+      '/autoramp-flow/list',
+      '/autoramp-flow/delete',
+      '/autoramp-flow/trade-preview',
+      '/health',
+      '/basic-info',
+      '/balance',
+      '/callback-url',
+      '/subscribed-events',
+      '/ip-white-list',
+      '/sandbox/customer/decide',
+    ]) {
       assert.ok(doc.paths[route], `missing ${route}`);
     }
     assert.ok(doc.paths['/bank-account/add'].post.requestBody.content['multipart/form-data'], 'multipart documented');
@@ -43,22 +66,49 @@ describe('operator surfaces: health, OpenAPI, docs, metrics, operator API, logs'
     const no = await ctx.openramp.api.inject({ method: 'POST', url: '/ops/partners', payload: { name: 'X' } });
     assert.equal(no.statusCode, 401);
     assert.equal(no.json().status, 'UNAUTHORISED');
-    const wrong = await ctx.openramp.api.inject({ method: 'POST', url: '/ops/partners', headers: { authorization: 'Bearer nope' }, payload: { name: 'X' } });
+    const wrong = await ctx.openramp.api.inject({
+      method: 'POST',
+      url: '/ops/partners',
+      headers: { authorization: 'Bearer nope' },
+      payload: { name: 'X' },
+    });
     assert.equal(wrong.statusCode, 401);
-    const yes = await ctx.openramp.api.inject({ method: 'POST', url: '/ops/partners', headers: { authorization: `Bearer ${ctx.operatorToken}` }, payload: { name: 'Ops Made' } });
+    const yes = await ctx.openramp.api.inject({
+      method: 'POST',
+      url: '/ops/partners',
+      headers: { authorization: `Bearer ${ctx.operatorToken}` },
+      payload: { name: 'Ops Made' },
+    });
     assert.equal(yes.statusCode, 200, yes.body);
     assert.match(yes.json().data.apiSecret, /^ors_/);
-    const stored = await ctx.openramp.services.db.selectFrom('api_keys').select('secret_enc').where('partner_id', '=', yes.json().data.partnerId).executeTakeFirstOrThrow();
+    const stored = await ctx.openramp.services.db
+      .selectFrom('api_keys')
+      .select('secret_enc')
+      .where('partner_id', '=', yes.json().data.partnerId)
+      .executeTakeFirstOrThrow();
     assert.ok(!stored.secret_enc.includes(yes.json().data.apiSecret), 'secret stored sealed, not in clear');
     assert.match(stored.secret_enc, /^v1\./);
   });
 
   it('logs redact secrets and personal data', () => {
     let out = '';
-    const sink = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
     const logger = createLogger({ level: 'info', destination: sink as never });
-    logger.info({ customer: { email: 'jane@example.com', name: 'Jane Roe', iban: 'DE89370400440532013000' }, creds: { apiSecret: 'ors_secret' }, req: { headers: { 'x-signature': 'abc', authorization: 'Bearer t' } } }, 'x');
-    for (const leaked of ['jane@example.com', 'Jane Roe', 'DE89370400440532013000', 'ors_secret', 'Bearer t']) assert.ok(!out.includes(leaked), `leaked ${leaked}: ${out}`);
+    logger.info(
+      {
+        customer: { email: 'jane@example.com', name: 'Jane Roe', iban: 'DE89370400440532013000' },
+        creds: { apiSecret: 'ors_secret' },
+        req: { headers: { 'x-signature': 'abc', authorization: 'Bearer t' } },
+      },
+      'x',
+    );
+    for (const leaked of ['jane@example.com', 'Jane Roe', 'DE89370400440532013000', 'ors_secret', 'Bearer t'])
+      assert.ok(!out.includes(leaked), `leaked ${leaked}: ${out}`);
     assert.match(out, /\[redacted\]/);
   });
 });

@@ -8,20 +8,36 @@ describe('trades and the ledger', () => {
   const clock = createAdjustableClock({ now: () => new Date('2026-06-01T12:00:00Z') });
   let addr: string;
   before(async () => {
-    ctx = await createTestContext({ clock, authClock: systemClock, env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '2', OPENRAMP_MIN_DEPOSIT_TRX: '1' } });
+    ctx = await createTestContext({
+      clock,
+      authClock: systemClock,
+      env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '2', OPENRAMP_MIN_DEPOSIT_TRX: '1' },
+    });
     const c = await onboard(ctx, { name: 'Tina Trader' });
-    const f = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId } });
+    const f = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId },
+    });
     addr = f.json.data.depositAddress;
   });
   after(() => ctx.close());
 
   async function depositAndConfirm(amount: string) {
-    const m = await call(ctx, { method: 'POST', url: '/deposit/mock', body: { currency: 'USDT', amount, senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr, network: 'TRX' } });
+    const m = await call(ctx, {
+      method: 'POST',
+      url: '/deposit/mock',
+      body: { currency: 'USDT', amount, senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr, network: 'TRX' },
+    });
     assert.equal(m.status, 200, m.body);
     clock.advance(5000);
     await ctx.openramp.services.sandboxChain!.produceBlocks();
     await ctx.openramp.services.scanners.TRX.tick();
-    const d = await ctx.openramp.services.db.selectFrom('deposits').selectAll().where('tx_hash', '=', `0x${m.json.data.txid}`).executeTakeFirstOrThrow();
+    const d = await ctx.openramp.services.db
+      .selectFrom('deposits')
+      .selectAll()
+      .where('tx_hash', '=', `0x${m.json.data.txid}`)
+      .executeTakeFirstOrThrow();
     assert.equal(d.status, 'CONFIRMED');
     return d;
   }
@@ -43,8 +59,16 @@ describe('trades and the ledger', () => {
     assert.equal(r.json.data.toAmount, '920.11');
     assert.equal(r.json.data.roundingRemainder, '0.00357952000000000000000000');
     assert.equal(r.json.data.deposit.id, d.id);
-    const events = await ctx.openramp.services.db.selectFrom('events').select('type').where('object_id', '=', trade.id).orderBy('seq').execute();
-    assert.deepEqual(events.map((e) => e.type), ['TRADE_CREATED', 'TRADE_SETTLED']);
+    const events = await ctx.openramp.services.db
+      .selectFrom('events')
+      .select('type')
+      .where('object_id', '=', trade.id)
+      .orderBy('seq')
+      .execute();
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['TRADE_CREATED', 'TRADE_SETTLED'],
+    );
     trade = await ctx.openramp.services.db.selectFrom('trades').selectAll().where('id', '=', trade.id).executeTakeFirstOrThrow();
     const dep = await ctx.openramp.services.db.selectFrom('deposits').select('trade_id').where('id', '=', d.id).executeTakeFirstOrThrow();
     assert.equal(dep.trade_id, trade.id);
@@ -60,7 +84,10 @@ describe('trades and the ledger', () => {
 
   it('re-running or racing the steps never creates a second trade or journal', async () => {
     const d = await depositAndConfirm('50');
-    const [a, b] = await Promise.all([ctx.openramp.services.trades.create({ depositIds: [d.id] }), ctx.openramp.services.trades.create({ depositIds: [d.id] })]);
+    const [a, b] = await Promise.all([
+      ctx.openramp.services.trades.create({ depositIds: [d.id] }),
+      ctx.openramp.services.trades.create({ depositIds: [d.id] }),
+    ]);
     assert.equal(a!.id, b!.id);
     await ctx.openramp.services.jobs.runDue();
     await ctx.openramp.services.trades.settle(a!.id);
@@ -77,6 +104,14 @@ describe('trades and the ledger', () => {
     const r = await call(ctx, { method: 'GET', url: '/trade/list?status=SETTLED' });
     assert.equal(r.status, 200);
     assert.ok(r.json.data.total >= 2);
-    assert.deepEqual(Object.keys(r.json.data.list[0]).sort(), ['createTime', 'fromAmount', 'fromCurrency', 'id', 'status', 'toAmount', 'toCurrency']);
+    assert.deepEqual(Object.keys(r.json.data.list[0]).sort(), [
+      'createTime',
+      'fromAmount',
+      'fromCurrency',
+      'id',
+      'status',
+      'toAmount',
+      'toCurrency',
+    ]);
   });
 });

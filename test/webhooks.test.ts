@@ -34,7 +34,13 @@ async function deliveriesOf(ctx: TestContext, partnerId: string, q: { eventId?: 
 }
 
 function verifyBoth(ctx: TestContext, r: ReceivedWebhook, url: string, opts: { webhookSecret?: string | string[] } = {}) {
-  return verifyWebhook({ headers: r.headers, rawBody: r.rawBody, url, apiSecret: ctx.partner.apiSecret, webhookSecret: opts.webhookSecret ?? ctx.partner.webhookSecret });
+  return verifyWebhook({
+    headers: r.headers,
+    rawBody: r.rawBody,
+    url,
+    apiSecret: ctx.partner.apiSecret,
+    webhookSecret: opts.webhookSecret ?? ctx.partner.webhookSecret,
+  });
 }
 
 describe('webhooks: signatures and envelope', () => {
@@ -55,14 +61,24 @@ describe('webhooks: signatures and envelope', () => {
     const set = await call(ctx, { method: 'POST', url: '/callback-url', body: { callbackUrl: url } });
     assert.equal(set.status, 200, set.body);
     const { customerId, bankAccountId } = await onboard(ctx);
-    const flow = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId, currency: 'USDT', network: 'ETH' }, to: bankAccountId } });
+    const flow = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId, currency: 'USDT', network: 'ETH' }, to: bankAccountId },
+    });
     assert.equal(flow.status, 200, flow.body);
-    const [tradeEventId] = await appendEvents(ctx, ctx.partner.partnerId, 1, { type: 'TRADE_CREATED', payload: () => ({ id: 'trd_01test', status: 'CREATED' }) });
+    const [tradeEventId] = await appendEvents(ctx, ctx.partner.partnerId, 1, {
+      type: 'TRADE_CREATED',
+      payload: () => ({ id: 'trd_01test', status: 'CREATED' }),
+    });
 
     const run = await ctx.openramp.services.webhookDispatcher.runOnce();
     assert.equal(run.attempts, 4);
     await receiver.waitFor(4);
-    assert.deepEqual(receiver.received.map((r) => r.json.event), ['CUSTOMER_APPROVED', 'BANK_ACCOUNT_VERIFIED', 'DEPOSIT_ADDRESS_APPROVED', 'TRADE_CREATED']);
+    assert.deepEqual(
+      receiver.received.map((r) => r.json.event),
+      ['CUSTOMER_APPROVED', 'BANK_ACCOUNT_VERIFIED', 'DEPOSIT_ADDRESS_APPROVED', 'TRADE_CREATED'],
+    );
 
     for (const r of receiver.received) {
       assert.equal(r.path, '/hooks/openramp?tenant=a%20b&x=1');
@@ -82,13 +98,27 @@ describe('webhooks: signatures and envelope', () => {
       assert.equal(both.event.id, r.json.id);
       const hmac = verifyWebhook({ headers: r.headers, rawBody: r.rawBody, url, apiSecret: ctx.partner.apiSecret });
       assert.ok(hmac.ok && hmac.scheme === 'hmac', JSON.stringify(hmac));
-      const std = verifyWebhook({ headers: new Headers(r.headers), rawBody: Buffer.from(r.rawBody), webhookSecret: ctx.partner.webhookSecret });
+      const std = verifyWebhook({
+        headers: new Headers(r.headers),
+        rawBody: Buffer.from(r.rawBody),
+        webhookSecret: ctx.partner.webhookSecret,
+      });
       assert.ok(std.ok && std.scheme === 'standard', JSON.stringify(std));
 
       // The server's own request verifier agrees with the SDK on the contract signature.
       const u = new URL(url);
       assert.ok(
-        verifySignature({ secret: ctx.partner.apiSecret, signature: r.headers['x-signature']!, method: 'POST', hosts: [r.headers.host!], path: u.pathname, query: u.search.slice(1), bodyHashes: [sha256Hex(r.rawBody)], timestamp: r.headers['x-timestamp']!, nonce: r.headers['x-nonce']! }),
+        verifySignature({
+          secret: ctx.partner.apiSecret,
+          signature: r.headers['x-signature']!,
+          method: 'POST',
+          hosts: [r.headers.host!],
+          path: u.pathname,
+          query: u.search.slice(1),
+          bodyHashes: [sha256Hex(r.rawBody)],
+          timestamp: r.headers['x-timestamp']!,
+          nonce: r.headers['x-nonce']!,
+        }),
       );
       assert.equal(r.headers.host, u.host);
 
@@ -97,13 +127,28 @@ describe('webhooks: signatures and envelope', () => {
       assert.equal(verifyWebhook({ headers: r.headers, rawBody: tampered, url, apiSecret: ctx.partner.apiSecret }).ok, false);
       assert.equal(verifyWebhook({ headers: r.headers, rawBody: tampered, webhookSecret: ctx.partner.webhookSecret }).ok, false);
       assert.equal(verifyWebhook({ headers: r.headers, rawBody: r.rawBody, url, apiSecret: 'ors_wrong' }).ok, false);
-      assert.equal(verifyWebhook({ headers: r.headers, rawBody: r.rawBody, webhookSecret: 'whsec_' + Buffer.alloc(24, 7).toString('base64') }).ok, false);
-      assert.equal(verifyWebhook({ headers: r.headers, rawBody: r.rawBody, url: receiver.url('/hooks/other'), apiSecret: ctx.partner.apiSecret }).ok, false);
-      const stale = verifyWebhook({ headers: r.headers, rawBody: r.rawBody, webhookSecret: ctx.partner.webhookSecret, now: new Date(Date.now() + 301_000) });
+      assert.equal(
+        verifyWebhook({ headers: r.headers, rawBody: r.rawBody, webhookSecret: `whsec_${Buffer.alloc(24, 7).toString('base64')}` }).ok,
+        false,
+      );
+      assert.equal(
+        verifyWebhook({ headers: r.headers, rawBody: r.rawBody, url: receiver.url('/hooks/other'), apiSecret: ctx.partner.apiSecret }).ok,
+        false,
+      );
+      const stale = verifyWebhook({
+        headers: r.headers,
+        rawBody: r.rawBody,
+        webhookSecret: ctx.partner.webhookSecret,
+        now: new Date(Date.now() + 301_000),
+      });
       assert.deepEqual(stale.ok, false);
       assert.match((stale as { reason: string }).reason, /tolerance 300 s/);
       assert.equal(verifyWebhook({ headers: r.headers, rawBody: r.rawBody }).ok, false, 'no secret: never ok');
-      assert.equal(verifyWebhook({ headers: r.headers, rawBody: r.rawBody, apiSecret: ctx.partner.apiSecret }).ok, false, 'HMAC needs the URL');
+      assert.equal(
+        verifyWebhook({ headers: r.headers, rawBody: r.rawBody, apiSecret: ctx.partner.apiSecret }).ok,
+        false,
+        'HMAC needs the URL',
+      );
     }
     // Trade events also carry tradeId (the guide's sample reads it).
     const trade = receiver.received.find((r) => r.json.id === tradeEventId)!;
@@ -150,7 +195,8 @@ describe('webhooks: signatures and envelope', () => {
     const target = await startReceiver();
     try {
       receiver.received.length = 0;
-      receiver.respond = (_r, i) => (i === 0 ? { status: 302, headers: { location: target.url('/elsewhere') } } : { status: 200, body: 'x'.repeat(5000) });
+      receiver.respond = (_r, i) =>
+        i === 0 ? { status: 302, headers: { location: target.url('/elsewhere') } } : { status: 200, body: 'x'.repeat(5000) };
       const [eventId] = await appendEvents(ctx, ctx.partner.partnerId, 1);
       await ctx.openramp.services.webhookDispatcher.runOnce();
       assert.equal(receiver.received.length, 1);
@@ -203,7 +249,10 @@ describe('webhooks: subscriptions and callback URL', () => {
     await onboard(ctx); // CUSTOMER_APPROVED (not subscribed) + BANK_ACCOUNT_VERIFIED
     const run = await ctx.openramp.services.webhookDispatcher.runOnce();
     assert.equal(run.attempts, 1);
-    assert.deepEqual(receiver.received.map((r) => r.json.event), ['BANK_ACCOUNT_VERIFIED']);
+    assert.deepEqual(
+      receiver.received.map((r) => r.json.event),
+      ['BANK_ACCOUNT_VERIFIED'],
+    );
   });
 });
 
@@ -250,12 +299,15 @@ describe('webhooks: retries', () => {
     const [d] = await deliveriesOf(ctx, ctx.partner.partnerId, { eventId: eventId! });
     assert.equal(d!.status, 'SUCCEEDED');
     assert.equal(d!.attemptCount, 4);
-    assert.deepEqual(d!.attempts.map((a) => [a.attempt, a.statusCode, a.error, a.responseExcerpt]), [
-      [1, 503, 'HTTP 503', 'busy'],
-      [2, 503, 'HTTP 503', 'busy'],
-      [3, 503, 'HTTP 503', 'busy'],
-      [4, 204, null, ''],
-    ]);
+    assert.deepEqual(
+      d!.attempts.map((a) => [a.attempt, a.statusCode, a.error, a.responseExcerpt]),
+      [
+        [1, 503, 'HTTP 503', 'busy'],
+        [2, 503, 'HTTP 503', 'busy'],
+        [3, 503, 'HTTP 503', 'busy'],
+        [4, 204, null, ''],
+      ],
+    );
     assert.deepEqual(
       d!.attempts.map((a) => Date.parse(a.createTime) - start),
       [0, 5_000, 305_000, 2_105_000],
@@ -274,7 +326,11 @@ describe('webhooks: retries', () => {
     clock.advance(86_400_000);
     assert.equal((await dispatcher.runOnce()).attempts, 0, 'no attempt after the schedule ran out');
     assert.equal(receiver.received.length, SCHEDULE_MS.length);
-    const list = await call(ctx, { method: 'GET', url: `/webhook-delivery/list?eventId=${eventId}&status=FAILED`, timestamp: String(Math.floor(clock.now().getTime() / 1000)) });
+    const list = await call(ctx, {
+      method: 'GET',
+      url: `/webhook-delivery/list?eventId=${eventId}&status=FAILED`,
+      timestamp: String(Math.floor(clock.now().getTime() / 1000)),
+    });
     assert.equal(list.status, 200, list.body);
     assert.equal(list.json.data.total, 1);
     const d = list.json.data.list[0];
@@ -310,7 +366,10 @@ describe('webhooks: retries', () => {
       assert.equal(second.attempts, 30);
       assert.deepEqual(up.received.map((r) => r.json.id).sort(), [...ids].sort());
       // In event order within each claim round.
-      assert.deepEqual(up.received.map((r) => r.json.id), ids);
+      assert.deepEqual(
+        up.received.map((r) => r.json.id),
+        ids,
+      );
       const after = (await deliveriesOf(ctx, ctx.partner.partnerId)).filter((d) => ids.includes(d.eventId));
       assert.ok(after.every((d) => d.status === 'SUCCEEDED' && d.attemptCount === 2));
     } finally {
@@ -349,14 +408,24 @@ describe('webhooks: redelivery', () => {
     assert.notEqual(again.headers['x-nonce'], receiver.received[1]!.headers['x-nonce']);
     assert.ok(verifyBoth(ctx, again, receiver.url()).ok);
     const forEvent = await call(ctx, { method: 'GET', url: `/webhook-delivery/list?eventId=${ids[1]}` });
-    assert.deepEqual(forEvent.json.data.list.map((d: any) => [d.trigger, d.status]).sort(), [['AUTOMATIC', 'SUCCEEDED'], ['MANUAL', 'SUCCEEDED']]);
+    assert.deepEqual(forEvent.json.data.list.map((d: any) => [d.trigger, d.status]).sort(), [
+      ['AUTOMATIC', 'SUCCEEDED'],
+      ['MANUAL', 'SUCCEEDED'],
+    ]);
 
     const to = new Date(ctx.openramp.services.clock.now().getTime() + 1000);
-    const range = await call(ctx, { method: 'POST', url: '/webhook-delivery/redeliver', body: { from: before.toISOString(), to: to.toISOString() } });
+    const range = await call(ctx, {
+      method: 'POST',
+      url: '/webhook-delivery/redeliver',
+      body: { from: before.toISOString(), to: to.toISOString() },
+    });
     assert.equal(range.status, 200, range.body);
     assert.equal(range.json.data.count, 3);
     await ctx.openramp.services.webhookDispatcher.runOnce();
-    assert.deepEqual(receiver.received.slice(4).map((r) => r.headers['webhook-id']), ids);
+    assert.deepEqual(
+      receiver.received.slice(4).map((r) => r.headers['webhook-id']),
+      ids,
+    );
   });
 
   it('refuses unknown or foreign events, mixed or missing parameters, and partners without a URL', async () => {
@@ -416,7 +485,10 @@ describe('webhooks: isolation and shutdown', () => {
       await healthy.waitFor(20, 5000);
       const elapsedMs = performance.now() - t0;
       // A sender that let the dead endpoint take every slot would hold these until its 5 s timeouts.
-      assert.ok(elapsedMs < 2500, `healthy partner's 20 events took ${elapsedMs.toFixed(0)} ms while the dead endpoint hangs (bound 2500 ms, timeout 5000 ms)`);
+      assert.ok(
+        elapsedMs < 2500,
+        `healthy partner's 20 events took ${elapsedMs.toFixed(0)} ms while the dead endpoint hangs (bound 2500 ms, timeout 5000 ms)`,
+      );
       assert.deepEqual(healthy.received.map((r) => r.json.id).sort(), [...fastIds].sort());
       assert.ok(dead.connections() >= 1 && dead.connections() <= 2, `the dead endpoint holds ${dead.connections()} connections (cap 2)`);
       // The healthy partner's last attempt may still be writing its outcome.
@@ -432,10 +504,25 @@ describe('webhooks: isolation and shutdown', () => {
       const stopMs = performance.now() - s0;
       assert.ok(stopMs < 1500, `stop() took ${stopMs.toFixed(0)} ms (grace 200 ms)`);
       assert.equal(dispatcher.inFlight(), 0);
-      const rows = await ctx.openramp.services.db.selectFrom('webhook_deliveries').select(['status', 'attempt_count', 'locked_until', 'claim_token']).where('partner_id', '=', slow.partnerId).execute();
+      const rows = await ctx.openramp.services.db
+        .selectFrom('webhook_deliveries')
+        .select(['status', 'attempt_count', 'locked_until', 'claim_token'])
+        .where('partner_id', '=', slow.partnerId)
+        .execute();
       assert.equal(rows.length, 20);
-      assert.ok(rows.every((r) => r.status === 'pending' && r.attempt_count === 0 && r.locked_until === null && r.claim_token === null), JSON.stringify(rows.slice(0, 3)));
-      assert.equal(await ctx.openramp.services.db.selectFrom('webhook_attempts').innerJoin('webhook_deliveries', 'webhook_deliveries.id', 'webhook_attempts.delivery_id').select('webhook_attempts.id').where('webhook_deliveries.partner_id', '=', slow.partnerId).executeTakeFirst(), undefined);
+      assert.ok(
+        rows.every((r) => r.status === 'pending' && r.attempt_count === 0 && r.locked_until === null && r.claim_token === null),
+        JSON.stringify(rows.slice(0, 3)),
+      );
+      assert.equal(
+        await ctx.openramp.services.db
+          .selectFrom('webhook_attempts')
+          .innerJoin('webhook_deliveries', 'webhook_deliveries.id', 'webhook_attempts.delivery_id')
+          .select('webhook_attempts.id')
+          .where('webhook_deliveries.partner_id', '=', slow.partnerId)
+          .executeTakeFirst(),
+        undefined,
+      );
     } finally {
       await dispatcher.stop();
       await dead.close();
@@ -527,7 +614,10 @@ describe('webhooks: production delivery-time SSRF check', () => {
     assert.equal(fetches, 1, 'no request to a private address');
     const [d] = await deliveriesOf(ctx, ctx.partner.partnerId, { eventId: bad! });
     assert.equal(d!.status, 'PENDING');
-    assert.match(d!.lastError!, /refused at delivery time \(SSRF protection\): callbackUrl: host "hooks\.partner\.example" resolves to a non-public address \(10\.0\.0\.7\)/);
+    assert.match(
+      d!.lastError!,
+      /refused at delivery time \(SSRF protection\): callbackUrl: host "hooks\.partner\.example" resolves to a non-public address \(10\.0\.0\.7\)/,
+    );
   });
 });
 
@@ -564,7 +654,10 @@ describe('webhooks: pull feed GET /event/list', () => {
     const ids = seen.map((e) => e.id);
     assert.equal(new Set(ids).size, ids.length, 'no duplicates');
     assert.deepEqual(ids.slice(0, 25), mine);
-    assert.deepEqual(seen.slice(25).map((e) => e.event), ['CUSTOMER_APPROVED', 'BANK_ACCOUNT_VERIFIED']);
+    assert.deepEqual(
+      seen.slice(25).map((e) => e.event),
+      ['CUSTOMER_APPROVED', 'BANK_ACCOUNT_VERIFIED'],
+    );
     assert.equal(seen[25].payload.id, customerId);
     for (const e of seen) assert.deepEqual(Object.keys(e).sort(), ['createdAt', 'event', 'id', 'payload']);
 
@@ -574,7 +667,10 @@ describe('webhooks: pull feed GET /event/list', () => {
     assert.equal(empty.json.data.nextCursor, cursor);
     const more = await appendEvents(ctx, ctx.partner.partnerId, 2);
     const next = await call(ctx, { method: 'GET', url: `/event/list?after=${cursor}` });
-    assert.deepEqual(next.json.data.list.map((e: any) => e.id), more);
+    assert.deepEqual(
+      next.json.data.list.map((e: any) => e.id),
+      more,
+    );
 
     const theirs = await readAll(other, 100);
     assert.equal(theirs.seen.length, 15);
@@ -602,7 +698,14 @@ describe('webhooks: pull feed GET /event/list', () => {
       // A writer takes the lower seq and commits late, after a faster writer has committed.
       const slow = db.transaction().execute(async (tx) => {
         await tx.updateTable('partners').set({ updated_at: new Date() }).where('id', '=', ctx.partner.partnerId).execute();
-        slowId = await outbox.append(tx, { partnerId: ctx.partner.partnerId, type: 'CUSTOMER_APPROVED', objectType: 'customer', objectId: 'late', objectVersion: 1, payload: { id: 'late' } });
+        slowId = await outbox.append(tx, {
+          partnerId: ctx.partner.partnerId,
+          type: 'CUSTOMER_APPROVED',
+          objectType: 'customer',
+          objectId: 'late',
+          objectVersion: 1,
+          payload: { id: 'late' },
+        });
         appended();
         await gate;
       });
@@ -616,9 +719,15 @@ describe('webhooks: pull feed GET /event/list', () => {
       release();
       await slow;
       const afterCommit = await call(ctx, { method: 'GET', url: `/event/list?after=${cursor}` });
-      assert.deepEqual(afterCommit.json.data.list.map((e: any) => e.id), [slowId, fastId]);
+      assert.deepEqual(
+        afterCommit.json.data.list.map((e: any) => e.id),
+        [slowId, fastId],
+      );
       await ctx.openramp.services.webhookDispatcher.runOnce();
-      assert.deepEqual(receiver.received.map((r) => r.json.id), [slowId, fastId]);
+      assert.deepEqual(
+        receiver.received.map((r) => r.json.id),
+        [slowId, fastId],
+      );
     } finally {
       await receiver.close();
     }
@@ -633,8 +742,16 @@ describe('webhooks: several processes', () => {
       const { a, b } = pair;
       await a.openramp.services.partners.setCallbackUrl(a.partner.partnerId, receiver.url());
       const ids = await appendEvents(a, a.partner.partnerId, 60);
-      await Promise.all([a.openramp.services.webhookDispatcher.fanOut(), b.openramp.services.webhookDispatcher.fanOut(), a.openramp.services.webhookDispatcher.fanOut()]);
-      const rows = await a.openramp.services.db.selectFrom('webhook_deliveries').select(['event_id']).where('partner_id', '=', a.partner.partnerId).execute();
+      await Promise.all([
+        a.openramp.services.webhookDispatcher.fanOut(),
+        b.openramp.services.webhookDispatcher.fanOut(),
+        a.openramp.services.webhookDispatcher.fanOut(),
+      ]);
+      const rows = await a.openramp.services.db
+        .selectFrom('webhook_deliveries')
+        .select(['event_id'])
+        .where('partner_id', '=', a.partner.partnerId)
+        .execute();
       assert.deepEqual(rows.map((r) => r.event_id).sort(), [...ids].sort());
       await Promise.all([a.openramp.services.webhookDispatcher.runOnce(), b.openramp.services.webhookDispatcher.runOnce()]);
       assert.deepEqual(receiver.received.map((r) => r.json.id).sort(), [...ids].sort(), 'each event sent exactly once');
@@ -656,9 +773,16 @@ describe('webhooks: configuration and SDK request signing', () => {
       [{ OPENRAMP_WEBHOOK_RETRY_SCHEDULE: '0s,,5s' }, 'OPENRAMP_WEBHOOK_RETRY_SCHEDULE'],
       [{ OPENRAMP_WEBHOOK_RETRY_SCHEDULE: '30d' }, 'OPENRAMP_WEBHOOK_RETRY_SCHEDULE'],
       [{ OPENRAMP_WEBHOOK_TIMEOUT_MS: '10' }, 'OPENRAMP_WEBHOOK_TIMEOUT_MS'],
-      [{ OPENRAMP_WEBHOOK_CONCURRENCY_MAX: '4', OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX: '4' }, 'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX'],
+      [
+        { OPENRAMP_WEBHOOK_CONCURRENCY_MAX: '4', OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX: '4' },
+        'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX',
+      ],
     ] as const) {
-      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.setting === setting, JSON.stringify(env));
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && err.setting === setting,
+        JSON.stringify(env),
+      );
     }
   });
 
@@ -668,12 +792,45 @@ describe('webhooks: configuration and SDK request signing', () => {
       await ctx.openramp.api.listen({ host: '127.0.0.1', port: 0 });
       const addr = ctx.openramp.api.server.address() as { port: number };
       const base = `http://127.0.0.1:${addr.port}`;
-      const get = await fetch(`${base}/event/list?limit=5`, { headers: signRequest({ apiKey: ctx.partner.apiKey, apiSecret: ctx.partner.apiSecret, method: 'GET', url: `${base}/event/list?limit=5` }) });
+      const get = await fetch(`${base}/event/list?limit=5`, {
+        headers: signRequest({
+          apiKey: ctx.partner.apiKey,
+          apiSecret: ctx.partner.apiSecret,
+          method: 'GET',
+          url: `${base}/event/list?limit=5`,
+        }),
+      });
       assert.equal(get.status, 200, await get.clone().text());
       const body = JSON.stringify({ callbackUrl: 'http://127.0.0.1:9/hooks' });
-      const post = await fetch(`${base}/callback-url`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...signRequest({ apiKey: ctx.partner.apiKey, apiSecret: ctx.partner.apiSecret, method: 'POST', url: `${base}/callback-url`, body }) } });
+      const post = await fetch(`${base}/callback-url`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          ...signRequest({
+            apiKey: ctx.partner.apiKey,
+            apiSecret: ctx.partner.apiSecret,
+            method: 'POST',
+            url: `${base}/callback-url`,
+            body,
+          }),
+        },
+      });
       assert.equal(post.status, 200, await post.clone().text());
-      const tampered = await fetch(`${base}/callback-url`, { method: 'POST', body: body.replace('9', '8'), headers: { 'content-type': 'application/json', ...signRequest({ apiKey: ctx.partner.apiKey, apiSecret: ctx.partner.apiSecret, method: 'POST', url: `${base}/callback-url`, body }) } });
+      const tampered = await fetch(`${base}/callback-url`, {
+        method: 'POST',
+        body: body.replace('9', '8'),
+        headers: {
+          'content-type': 'application/json',
+          ...signRequest({
+            apiKey: ctx.partner.apiKey,
+            apiSecret: ctx.partner.apiSecret,
+            method: 'POST',
+            url: `${base}/callback-url`,
+            body,
+          }),
+        },
+      });
       assert.equal(tampered.status, 401);
     } finally {
       await ctx.close();

@@ -60,8 +60,10 @@ function headerGetter(h: HeaderInput): (name: string) => string | undefined {
   return (name) => lower.get(name.toLowerCase());
 }
 
-const list = (s: string | string[] | undefined): string[] => (s === undefined ? [] : Array.isArray(s) ? s : [s]).filter((x) => x.length > 0);
-const bytesOf = (b: string | Uint8Array): Buffer => (typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const list = (s: string | string[] | undefined): string[] =>
+  (s === undefined ? [] : Array.isArray(s) ? s : [s]).filter((x) => x.length > 0);
+const bytesOf = (b: string | Uint8Array): Buffer =>
+  typeof b === 'string' ? Buffer.from(b, 'utf8') : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const sha256Hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** Constant-time equality of two byte strings (false, without timing leak on content, when lengths differ). */
@@ -70,7 +72,15 @@ function safeEqual(a: Buffer, b: Buffer): boolean {
 }
 
 /** The contract's canonical string: METHOD, HOST, PATH, QUERY, BODY_SHA256_HEX, TIMESTAMP, NONCE joined by LF. */
-export function canonicalString(p: { method: string; host: string; path: string; query: string; bodySha256Hex: string; timestamp: string; nonce: string }): string {
+export function canonicalString(p: {
+  method: string;
+  host: string;
+  path: string;
+  query: string;
+  bodySha256Hex: string;
+  timestamp: string;
+  nonce: string;
+}): string {
   return [p.method.toUpperCase(), p.host, p.path, p.query, p.bodySha256Hex, p.timestamp, p.nonce].join('\n');
 }
 
@@ -80,7 +90,14 @@ function timestampProblem(raw: string, header: string, nowSeconds: number, toler
   return skew > toleranceSeconds ? `${header} is ${skew} s away from now (tolerance ${toleranceSeconds} s): stale or replayed` : null;
 }
 
-function checkHmac(get: (n: string) => string | undefined, body: Buffer, url: URL, secrets: string[], nowSeconds: number, toleranceSeconds: number): string | null {
+function checkHmac(
+  get: (n: string) => string | undefined,
+  body: Buffer,
+  url: URL,
+  secrets: string[],
+  nowSeconds: number,
+  toleranceSeconds: number,
+): string | null {
   const timestamp = get('x-timestamp');
   const nonce = get('x-nonce');
   const signature = get('x-signature');
@@ -103,7 +120,13 @@ function checkHmac(get: (n: string) => string | undefined, body: Buffer, url: UR
   return ok ? null : 'X-Signature does not match (wrong API secret, URL, or a modified body)';
 }
 
-function checkStandard(get: (n: string) => string | undefined, body: Buffer, secrets: string[], nowSeconds: number, toleranceSeconds: number): string | null {
+function checkStandard(
+  get: (n: string) => string | undefined,
+  body: Buffer,
+  secrets: string[],
+  nowSeconds: number,
+  toleranceSeconds: number,
+): string | null {
   const id = get('webhook-id');
   const timestamp = get('webhook-timestamp');
   const header = get('webhook-signature');
@@ -133,14 +156,16 @@ function checkStandard(get: (n: string) => string | undefined, body: Buffer, sec
 export function verifyWebhook(opts: VerifyWebhookOptions): VerifyWebhookResult {
   const apiSecrets = list(opts.apiSecret);
   const webhookSecrets = list(opts.webhookSecret);
-  if (apiSecrets.length === 0 && webhookSecrets.length === 0) return { ok: false, reason: 'no secret given: pass apiSecret and/or webhookSecret' };
+  if (apiSecrets.length === 0 && webhookSecrets.length === 0)
+    return { ok: false, reason: 'no secret given: pass apiSecret and/or webhookSecret' };
   const get = headerGetter(opts.headers);
   const body = bytesOf(opts.rawBody);
   const nowSeconds = Math.floor((opts.now ?? new Date()).getTime() / 1000);
   const tolerance = opts.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS_DEFAULT;
 
   if (apiSecrets.length > 0) {
-    if (opts.url === undefined) return { ok: false, reason: 'url is required to check X-Signature: pass the callback URL the webhook was sent to' };
+    if (opts.url === undefined)
+      return { ok: false, reason: 'url is required to check X-Signature: pass the callback URL the webhook was sent to' };
     let url: URL;
     try {
       url = new URL(opts.url);
@@ -161,10 +186,15 @@ export function verifyWebhook(opts: VerifyWebhookOptions): VerifyWebhookResult {
   } catch {
     return { ok: false, reason: 'body is not JSON' };
   }
-  if (!event || typeof event !== 'object' || typeof event.id !== 'string' || typeof event.event !== 'string') return { ok: false, reason: 'body is not an OpenRamp webhook envelope' };
+  if (!event || typeof event !== 'object' || typeof event.id !== 'string' || typeof event.event !== 'string')
+    return { ok: false, reason: 'body is not an OpenRamp webhook envelope' };
   const webhookId = get('webhook-id');
   if (webhookSecrets.length > 0 && webhookId !== event.id) return { ok: false, reason: 'webhook-id does not match the body id' };
-  return { ok: true, scheme: apiSecrets.length > 0 && webhookSecrets.length > 0 ? 'both' : apiSecrets.length > 0 ? 'hmac' : 'standard', event };
+  return {
+    ok: true,
+    scheme: apiSecrets.length > 0 && webhookSecrets.length > 0 ? 'both' : apiSecrets.length > 0 ? 'hmac' : 'standard',
+    event,
+  };
 }
 
 export interface SignRequestOptions {

@@ -45,7 +45,7 @@ function validationMessage(err: FastifyError): string {
     const field = [base, String(params.missingProperty)].filter(Boolean).join('.');
     return `${field}: is required`;
   }
-  const field = base || (err.validationContext === 'body' ? 'body' : err.validationContext ?? 'request');
+  const field = base || (err.validationContext === 'body' ? 'body' : (err.validationContext ?? 'request'));
   if (first.keyword === 'enum') return `${field}: must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
   if (first.keyword === 'type' && field === 'body') return 'body: must be a JSON object';
   return `${field}: ${first.message ?? 'is invalid'}`;
@@ -86,8 +86,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   // Bodies: strict types (a string is not a number). Query strings: coerced, since they are text.
-  const bodyAjv = addFormats.default(new Ajv.default({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
-  const queryAjv = addFormats.default(new Ajv.default({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
+  const bodyAjv = addFormats.default(
+    new Ajv.default({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }),
+  );
+  const queryAjv = addFormats.default(
+    new Ajv.default({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false, strict: false }),
+  );
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
   // Response schemas document; they never filter what we send.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -106,7 +110,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
     req.rawBody = body;
-    if (body.length > 0) req.bodyError = `body: unsupported Content-Type "${invalidContentType.get(req.raw) ?? req.headers['content-type'] ?? ''}" (use application/json or multipart/form-data)`;
+    if (body.length > 0)
+      req.bodyError = `body: unsupported Content-Type "${invalidContentType.get(req.raw) ?? req.headers['content-type'] ?? ''}" (use application/json or multipart/form-data)`;
     done(null, undefined);
   });
 
@@ -118,7 +123,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     registers: [deps.metrics],
   });
   app.addHook('onResponse', async (req, reply) => {
-    requestDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    requestDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   const authenticatePartner = createPartnerAuthenticator(deps.auth);
@@ -146,7 +154,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 60, fieldSize: 4096, parts: 70 },
     async onFile(part) {
       const buf = await part.toBuffer();
-      (this.uploadedFiles ??= []).push({ field: part.fieldname, filename: part.filename, bytes: buf.length });
+      this.uploadedFiles ??= [];
+      this.uploadedFiles.push({ field: part.fieldname, filename: part.filename, bytes: buf.length });
     },
   });
 
@@ -169,7 +178,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }
     if (err.validation) return sendError(reply, new AppError('INVALID_PARAMETERS', validationMessage(err)), req.id);
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE') {
-      return sendError(reply, new AppError('PAYLOAD_TOO_LARGE', `body: larger than the ${err.code === 'FST_REQ_FILE_TOO_LARGE' ? 'file' : 'request'} size limit`), req.id);
+      return sendError(
+        reply,
+        new AppError('PAYLOAD_TOO_LARGE', `body: larger than the ${err.code === 'FST_REQ_FILE_TOO_LARGE' ? 'file' : 'request'} size limit`),
+        req.id,
+      );
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -179,7 +192,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     req.log.error({ err }, 'unhandled error');
     return sendError(reply, new AppError('INTERNAL', 'internal error'), req.id);
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, new AppError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req.id));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new AppError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req.id),
+  );
 
   await app.register(swagger.default, {
     openapi: {

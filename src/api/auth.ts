@@ -86,7 +86,8 @@ export function createPartnerAuthenticator(deps: AuthDeps) {
 
     if (!/^\d{1,12}$/.test(timestamp)) throw unauthorised('X-Timestamp must be unix seconds');
     const skew = Math.abs(Math.floor(deps.clock.now().getTime() / 1000) - Number(timestamp));
-    if (skew > deps.windowSeconds) throw unauthorised(`X-Timestamp is outside the allowed window of ${deps.windowSeconds} s (check the client clock)`);
+    if (skew > deps.windowSeconds)
+      throw unauthorised(`X-Timestamp is outside the allowed window of ${deps.windowSeconds} s (check the client clock)`);
     if (!NONCE_RE.test(nonce)) throw unauthorised('X-Nonce must be 1–128 printable ASCII characters');
 
     const rawUrl = req.raw.url ?? '/';
@@ -111,7 +112,11 @@ export function createPartnerAuthenticator(deps: AuthDeps) {
 
     const retryAfter = deps.rateLimiter.hit(key.keyId, key.rateLimitPerMinute ?? deps.rateLimitPerMinute, deps.clock.now().getTime());
     if (retryAfter !== null) {
-      throw new AppError('RATE_LIMITED', `rate limit of ${key.rateLimitPerMinute ?? deps.rateLimitPerMinute} requests per minute exceeded; retry after ${retryAfter} s`, { headers: { 'retry-after': String(retryAfter) } });
+      throw new AppError(
+        'RATE_LIMITED',
+        `rate limit of ${key.rateLimitPerMinute ?? deps.rateLimitPerMinute} requests per minute exceeded; retry after ${retryAfter} s`,
+        { headers: { 'retry-after': String(retryAfter) } },
+      );
     }
     req.partnerKey = key;
   };
@@ -121,6 +126,7 @@ export function createOperatorAuthenticator(token: string) {
   const expected = Buffer.from(`Bearer ${token}`);
   return async function authenticateOperator(req: FastifyRequest): Promise<void> {
     const given = Buffer.from(req.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unauthorised('operator token required (Authorization: Bearer <token>)');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw unauthorised('operator token required (Authorization: Bearer <token>)');
   };
 }

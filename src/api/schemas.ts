@@ -5,7 +5,12 @@ import { Type, type TSchema } from '@sinclair/typebox';
  * Bodies are validated strictly (no type coercion); query strings are coerced ("2" → 2).
  */
 export const Str = (opts: { min?: number; max?: number; description?: string; pattern?: string } = {}) =>
-  Type.String({ minLength: opts.min ?? 1, maxLength: opts.max ?? 200, ...(opts.description ? { description: opts.description } : {}), ...(opts.pattern ? { pattern: opts.pattern } : {}) });
+  Type.String({
+    minLength: opts.min ?? 1,
+    maxLength: opts.max ?? 200,
+    ...(opts.description ? { description: opts.description } : {}),
+    ...(opts.pattern ? { pattern: opts.pattern } : {}),
+  });
 
 /** Optional and nullable: the guide's Python sample sends `null` for fields it does not have. */
 export const OptStr = (opts: Parameters<typeof Str>[0] = {}) => Type.Optional(Type.Union([Str(opts), Type.Null()]));
@@ -22,7 +27,10 @@ export const PageQuery = {
 
 /** Generic documented response: the contract envelope. Routes name their data in the summary. */
 export const SuccessEnvelope = Type.Object({ status: Type.Literal('SUCCESS'), data: Type.Any() }, { additionalProperties: true });
-export const ErrorEnvelope = Type.Object({ status: Type.Union([Type.Literal('INVALID_PARAMETERS'), Type.Literal('UNAUTHORISED'), Type.Literal('FAILED')]), message: Type.String() });
+export const ErrorEnvelope = Type.Object({
+  status: Type.Union([Type.Literal('INVALID_PARAMETERS'), Type.Literal('UNAUTHORISED'), Type.Literal('FAILED')]),
+  message: Type.String(),
+});
 
 export function responses(): Record<string, TSchema> {
   return { 200: SuccessEnvelope, 401: ErrorEnvelope, 422: ErrorEnvelope };

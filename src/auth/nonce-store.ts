@@ -26,7 +26,13 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-export function createNonceStore(deps: { db: Kysely<DB>; clock: Clock; windowSeconds: number; cacheEntriesMax?: number; batchSizeMax?: number }): NonceStore {
+export function createNonceStore(deps: {
+  db: Kysely<DB>;
+  clock: Clock;
+  windowSeconds: number;
+  cacheEntriesMax?: number;
+  batchSizeMax?: number;
+}): NonceStore {
   const ttlMs = deps.windowSeconds * 2 * 1000;
   const cacheEntriesMax = deps.cacheEntriesMax ?? 100_000;
   const batchSizeMax = deps.batchSizeMax ?? 500;

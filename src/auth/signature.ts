@@ -90,7 +90,10 @@ export function verifySignature(v: VerifyInput): boolean {
   for (const host of new Set(v.hosts)) {
     for (const [path, query] of pathForms) {
       for (const bodySha256Hex of v.bodyHashes) {
-        const expected = Buffer.from(signRequest(v.secret, { method: v.method, host, path, query, bodySha256Hex, timestamp: v.timestamp, nonce: v.nonce }), 'hex');
+        const expected = Buffer.from(
+          signRequest(v.secret, { method: v.method, host, path, query, bodySha256Hex, timestamp: v.timestamp, nonce: v.nonce }),
+          'hex',
+        );
         // Non-short-circuiting OR: every form is always computed.
         ok = timingSafeEqual(expected, given) || ok;
       }

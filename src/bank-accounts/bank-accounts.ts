@@ -49,7 +49,13 @@ export function bankAccountDetail(b: BankAccountRow) {
   };
 }
 
-export function createBankAccounts(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clock; outbox: Outbox; payeeVerifier: PayeeVerifier }): BankAccounts {
+export function createBankAccounts(deps: {
+  db: Kysely<DB>;
+  ids: IdGenerator;
+  clock: Clock;
+  outbox: Outbox;
+  payeeVerifier: PayeeVerifier;
+}): BankAccounts {
   const { db, ids, clock, outbox } = deps;
   return {
     async add(partnerId, input) {
@@ -57,10 +63,18 @@ export function createBankAccounts(deps: { db: Kysely<DB>; ids: IdGenerator; clo
       if (!v.ok) throw new AppError('INVALID_PARAMETERS', v.message);
       const a = v.value;
       return db.transaction().execute(async (tx) => {
-        const customer = await tx.selectFrom('customers').selectAll().where('id', '=', input.customerId).where('partner_id', '=', partnerId).forShare().executeTakeFirst();
+        const customer = await tx
+          .selectFrom('customers')
+          .selectAll()
+          .where('id', '=', input.customerId)
+          .where('partner_id', '=', partnerId)
+          .forShare()
+          .executeTakeFirst();
         if (!customer) throw notFound('customer', input.customerId);
         if (customer.status === 'REJECTED' || customer.status === 'DELETED') {
-          throw preconditionFailed(`customer ${customer.id} is ${customer.status}; bank accounts can only be added for PENDING or CONFIRMED customers`);
+          throw preconditionFailed(
+            `customer ${customer.id} is ${customer.status}; bank accounts can only be added for PENDING or CONFIRMED customers`,
+          );
         }
         // No holder name given: the account is registered as the customer's own.
         const accountName = a.accountName ?? customer.name;
@@ -93,7 +107,9 @@ export function createBankAccounts(deps: { db: Kysely<DB>; ids: IdGenerator; clo
             inter_bank_account_no: a.interBankAccountNo,
             statement_file_name: input.statementFileName ?? null,
             verification_status: verified ? 'VERIFIED' : 'REJECTED',
-            verification_reason: verified ? match : `NAME_MISMATCH: account holder "${accountName}" does not match customer "${customer.name}"`,
+            verification_reason: verified
+              ? match
+              : `NAME_MISMATCH: account holder "${accountName}" does not match customer "${customer.name}"`,
             version: 1,
             created_at: now,
             updated_at: now,

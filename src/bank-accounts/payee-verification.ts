@@ -11,7 +11,30 @@ export interface PayeeVerifier {
 }
 
 const TITLES = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam']);
-const COMPANY_SUFFIXES = new Set(['ltd', 'limited', 'llc', 'inc', 'incorporated', 'corp', 'corporation', 'gmbh', 'ag', 'plc', 'co', 'company', 'sa', 'sas', 'bv', 'nv', 'pty', 'pte', 'srl', 'spa', 'llp', 'lp']);
+const COMPANY_SUFFIXES = new Set([
+  'ltd',
+  'limited',
+  'llc',
+  'inc',
+  'incorporated',
+  'corp',
+  'corporation',
+  'gmbh',
+  'ag',
+  'plc',
+  'co',
+  'company',
+  'sa',
+  'sas',
+  'bv',
+  'nv',
+  'pty',
+  'pte',
+  'srl',
+  'spa',
+  'llp',
+  'lp',
+]);
 
 export function nameTokens(name: string, isIndividual: boolean): string[] {
   const ascii = name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();

@@ -61,9 +61,7 @@ export interface NormalizedBankAccount {
   interBankAccountNo: string | null;
 }
 
-export type BankAccountValidation =
-  | { ok: true; value: NormalizedBankAccount }
-  | { ok: false; field: string; message: string };
+export type BankAccountValidation = { ok: true; value: NormalizedBankAccount } | { ok: false; field: string; message: string };
 
 // ---------------------------------------------------------------------------
 // Field access
@@ -107,7 +105,7 @@ function fail(field: string, rule: string): never {
 }
 
 function readSlot(input: BankAccountInput, field: Field): Slot {
-  const raw = Object.prototype.hasOwnProperty.call(input, field) ? input[field] : undefined;
+  const raw = Object.hasOwn(input, field) ? input[field] : undefined;
   if (raw === undefined || raw === null) return { kind: 'missing' };
   if (typeof raw !== 'string') {
     return { kind: 'badType', type: Array.isArray(raw) ? 'array' : typeof raw };
@@ -157,9 +155,7 @@ function ibanProblem(iban: string): string | null {
   if (result.valid) return null;
   const codes = result.errorCodes;
   if (codes.includes(ValidationErrorsIBAN.NoIBANCountry)) {
-    return countrySpecs[country] === undefined
-      ? `unknown country code "${country}"`
-      : `country ${country} does not use IBANs`;
+    return countrySpecs[country] === undefined ? `unknown country code "${country}"` : `country ${country} does not use IBANs`;
   }
   if (codes.includes(ValidationErrorsIBAN.WrongBBANLength)) {
     const expected = countrySpecs[country]?.chars;
@@ -238,8 +234,7 @@ function countriesCompatible(a: string, b: string): boolean {
 function abaProblem(aba: string): string | null {
   if (!/^[0-9]{9}$/.test(aba)) return 'routing number must be exactly 9 digits';
   const prefix = Number(aba.slice(0, 2));
-  const prefixOk =
-    (prefix >= 0 && prefix <= 12) || (prefix >= 21 && prefix <= 32) || (prefix >= 61 && prefix <= 72) || prefix === 80;
+  const prefixOk = (prefix >= 0 && prefix <= 12) || (prefix >= 21 && prefix <= 32) || (prefix >= 61 && prefix <= 72) || prefix === 80;
   if (!prefixOk) {
     return `routing number prefix ${aba.slice(0, 2)} is not a Federal Reserve routing symbol (allowed 00-12, 21-32, 61-72, 80)`;
   }
@@ -880,7 +875,7 @@ function genericAccountNo(currency: FiatCurrency, compact: string): string {
  * and must agree with the IBAN when a GB IBAN is also given.
  */
 function checkUkPair(iban: string | null, sortCode: string | null, accountNo: string | null): void {
-  const gbIban = iban !== null && iban.startsWith('GB') ? iban : null;
+  const gbIban = iban?.startsWith('GB') ? iban : null;
   const ibanSortCode = gbIban?.slice(8, 14) ?? null;
   const ibanAccount = gbIban?.slice(14, 22) ?? null;
   // A UK-style account number (set only when a sort code was given, or when

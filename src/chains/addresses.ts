@@ -27,9 +27,7 @@ const XPRV_VERSION = 0x0488ade4;
 const TPUB_VERSION = 0x043587cf;
 const TPRV_VERSION = 0x04358394;
 /** SLIP-132 private versions (yprv, zprv, Yprv, Zprv, uprv, vprv, Uprv, Vprv). */
-const SLIP132_PRIVATE_VERSIONS = new Set([
-  0x049d7878, 0x04b2430c, 0x0295b005, 0x02aa7a99, 0x044a4e28, 0x045f18bc, 0x024285b5, 0x02575048,
-]);
+const SLIP132_PRIVATE_VERSIONS = new Set([0x049d7878, 0x04b2430c, 0x0295b005, 0x02aa7a99, 0x044a4e28, 0x045f18bc, 0x024285b5, 0x02575048]);
 
 const HARDENED_OFFSET = 0x80000000;
 
@@ -66,21 +64,14 @@ export function parseAccountXpub(xpub: string): HDKey {
   }
   const version = ((raw[0]! << 24) | (raw[1]! << 16) | (raw[2]! << 8) | raw[3]!) >>> 0;
   const keyByte = raw[45];
-  if (
-    version === XPRV_VERSION ||
-    version === TPRV_VERSION ||
-    SLIP132_PRIVATE_VERSIONS.has(version) ||
-    keyByte === 0x00
-  ) {
+  if (version === XPRV_VERSION || version === TPRV_VERSION || SLIP132_PRIVATE_VERSIONS.has(version) || keyByte === 0x00) {
     throw new Error(PRIVATE_KEY_REFUSED);
   }
   if (version === TPUB_VERSION) {
     throw new Error('invalid account xpub: testnet "tpub" keys are not supported, supply a mainnet "xpub"');
   }
   if (version !== XPUB_VERSION) {
-    throw new Error(
-      `invalid account xpub: unsupported version bytes 0x${version.toString(16).padStart(8, '0')} (expected an "xpub...")`,
-    );
+    throw new Error(`invalid account xpub: unsupported version bytes 0x${version.toString(16).padStart(8, '0')} (expected an "xpub...")`);
   }
   if (keyByte !== 0x02 && keyByte !== 0x03) {
     throw new Error('invalid account xpub: public key must be a compressed secp256k1 point');
@@ -260,8 +251,7 @@ export function normalizeAddress(family: NetworkFamily, s: string): string | nul
 // ---------------------------------------------------------------------------
 
 /** Public BIP39 test mnemonic. Anyone can spend funds sent to its addresses: sandbox only. */
-export const SANDBOX_TEST_MNEMONIC =
-  'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
+export const SANDBOX_TEST_MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
 
 /**
  * Account xpubs of SANDBOX_TEST_MNEMONIC (empty passphrase) at m/44'/60'/0'

@@ -13,15 +13,7 @@
  * to split, while genuinely transient failures (timeouts, 5xx, rate limits) are retried.
  * Error messages never include the node URL (it often carries an API key).
  */
-import {
-  BaseError,
-  createPublicClient,
-  http,
-  HttpRequestError,
-  ResponseBodyTooLargeError,
-  RpcRequestError,
-  TimeoutError,
-} from 'viem';
+import { BaseError, createPublicClient, http, HttpRequestError, ResponseBodyTooLargeError, RpcRequestError, TimeoutError } from 'viem';
 import { tronToHex } from './addresses.ts';
 import type { Network } from './networks.ts';
 import { RangeTooLargeError, TRANSFER_TOPIC, type BlockHeader, type ChainClient, type TransferLog } from './types.ts';
@@ -51,12 +43,7 @@ export class ChainRpcError extends Error {
   /** The node's own error message (or the HTTP body / transport failure), without the URL. */
   readonly detail: string;
 
-  constructor(
-    network: Network,
-    method: string,
-    detail: string,
-    extra: { code?: number | undefined; status?: number | undefined } = {},
-  ) {
+  constructor(network: Network, method: string, detail: string, extra: { code?: number | undefined; status?: number | undefined } = {}) {
     super(`${network} ${method} failed: ${detail}`);
     this.name = 'ChainRpcError';
     this.method = method;
@@ -391,7 +378,7 @@ export function createJsonRpcChainClient(opts: JsonRpcClientOptions): ChainClien
         const b = asRecord(res, 'result');
         if (b.hash === null || b.number === null) return null; // pending block
         const n = parseQuantity(b.number, 'number');
-        if (n !== number) throw malformed('number (asked for ' + number.toString() + ')', b.number);
+        if (n !== number) throw malformed(`number (asked for ${number.toString()})`, b.number);
         let ts = parseQuantity(b.timestamp, 'timestamp');
         // java-tron block timestamps are milliseconds on some versions; Unix seconds stay < 1e11 until year 5138.
         if (tron && ts > 100_000_000_000n) ts /= 1000n;

@@ -50,7 +50,12 @@ export interface SandboxChain {
 const hex32 = () => `0x${randomBytes(32).toString('hex')}`;
 
 type BlockRow = { number: string; hash: string; parent_hash: string; timestamp: string };
-const toHeader = (r: BlockRow): BlockHeader => ({ number: BigInt(r.number), hash: r.hash, parentHash: r.parent_hash, timestamp: Number(r.timestamp) });
+const toHeader = (r: BlockRow): BlockHeader => ({
+  number: BigInt(r.number),
+  hash: r.hash,
+  parentHash: r.parent_hash,
+  timestamp: Number(r.timestamp),
+});
 
 export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
   const { db, clock } = opts;
@@ -71,8 +76,19 @@ export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
   async function ensureGenesis(network: Network): Promise<BlockHeader> {
     const h = await head(network);
     if (h) return h;
-    const genesis = { network, number: '0', hash: hex32(), parent_hash: `0x${'0'.repeat(64)}`, timestamp: String(Math.floor(clock.now().getTime() / 1000)), canonical: true };
-    await db.insertInto('sandbox_blocks').values(genesis).onConflict((oc) => oc.doNothing()).execute();
+    const genesis = {
+      network,
+      number: '0',
+      hash: hex32(),
+      parent_hash: `0x${'0'.repeat(64)}`,
+      timestamp: String(Math.floor(clock.now().getTime() / 1000)),
+      canonical: true,
+    };
+    await db
+      .insertInto('sandbox_blocks')
+      .values(genesis)
+      .onConflict((oc) => oc.doNothing())
+      .execute();
     return (await head(network))!;
   }
 
@@ -81,15 +97,40 @@ export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
     return db.transaction().execute(async (tx) => {
       const parent = await head(network, tx);
       if (!parent) throw new Error(`sandbox chain ${network} has no genesis`);
-      const block = { network, number: String(parent.number + 1n), hash: hex32(), parent_hash: parent.hash, timestamp: String(Math.max(tsSeconds, parent.timestamp)), canonical: true };
+      const block = {
+        network,
+        number: String(parent.number + 1n),
+        hash: hex32(),
+        parent_hash: parent.hash,
+        timestamp: String(Math.max(tsSeconds, parent.timestamp)),
+        canonical: true,
+      };
       await tx.insertInto('sandbox_blocks').values(block).execute();
       const pending = await tx.selectFrom('sandbox_pending').selectAll().where('network', '=', network).orderBy('id').limit(5000).execute();
       if (pending.length > 0) {
         await tx
           .insertInto('sandbox_logs')
-          .values(pending.map((p, i) => ({ network, block_hash: block.hash, log_index: i, tx_hash: p.tx_hash, token: p.token, from_address: p.from_address, to_address: p.to_address, value: p.value })))
+          .values(
+            pending.map((p, i) => ({
+              network,
+              block_hash: block.hash,
+              log_index: i,
+              tx_hash: p.tx_hash,
+              token: p.token,
+              from_address: p.from_address,
+              to_address: p.to_address,
+              value: p.value,
+            })),
+          )
           .execute();
-        await tx.deleteFrom('sandbox_pending').where('id', 'in', pending.map((p) => p.id)).execute();
+        await tx
+          .deleteFrom('sandbox_pending')
+          .where(
+            'id',
+            'in',
+            pending.map((p) => p.id),
+          )
+          .execute();
       }
       return toHeader(block);
     });
@@ -145,7 +186,16 @@ export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
           .orderBy('l.log_index')
           .execute();
         return rows.map(
-          (r): TransferLog => ({ blockNumber: BigInt(r.number), blockHash: r.block_hash, txHash: r.tx_hash, logIndex: r.log_index, token: r.token, from: r.from_address, to: r.to_address, value: BigInt(r.value) }),
+          (r): TransferLog => ({
+            blockNumber: BigInt(r.number),
+            blockHash: r.block_hash,
+            txHash: r.tx_hash,
+            logIndex: r.log_index,
+            token: r.token,
+            from: r.from_address,
+            to: r.to_address,
+            value: BigInt(r.value),
+          }),
         );
       },
     };
@@ -170,7 +220,15 @@ export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
       const txHash = hex32();
       await db
         .insertInto('sandbox_pending')
-        .values({ network: t.network, tx_hash: txHash, token: t.token, from_address: t.from, to_address: t.to, value: t.value.toString(), created_at: clock.now() })
+        .values({
+          network: t.network,
+          tx_hash: txHash,
+          token: t.token,
+          from_address: t.from,
+          to_address: t.to,
+          value: t.value.toString(),
+          created_at: clock.now(),
+        })
         .execute();
       return { txHash };
     },
@@ -194,15 +252,36 @@ export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
           .execute();
         const hashes = orphaned.map((b) => b.hash);
         if (!o.dropTransfers) {
-          const logs = await tx.selectFrom('sandbox_logs').selectAll().where('network', '=', network).where('block_hash', 'in', hashes).orderBy('log_index').execute();
+          const logs = await tx
+            .selectFrom('sandbox_logs')
+            .selectAll()
+            .where('network', '=', network)
+            .where('block_hash', 'in', hashes)
+            .orderBy('log_index')
+            .execute();
           if (logs.length > 0) {
             await tx
               .insertInto('sandbox_pending')
-              .values(logs.map((l) => ({ network, tx_hash: l.tx_hash, token: l.token, from_address: l.from_address, to_address: l.to_address, value: l.value, created_at: clock.now() })))
+              .values(
+                logs.map((l) => ({
+                  network,
+                  tx_hash: l.tx_hash,
+                  token: l.token,
+                  from_address: l.from_address,
+                  to_address: l.to_address,
+                  value: l.value,
+                  created_at: clock.now(),
+                })),
+              )
               .execute();
           }
         }
-        await tx.updateTable('sandbox_blocks').set({ canonical: false }).where('network', '=', network).where('hash', 'in', hashes).execute();
+        await tx
+          .updateTable('sandbox_blocks')
+          .set({ canonical: false })
+          .where('network', '=', network)
+          .where('hash', 'in', hashes)
+          .execute();
       });
       // The new branch is one block longer than the old one, so it wins.
       let newHead: BlockHeader = h;

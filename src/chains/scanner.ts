@@ -53,10 +53,30 @@ export interface ScannerMetrics {
 
 export function createScannerMetrics(registry: MetricsRegistry): ScannerMetrics {
   return {
-    lag: new Gauge({ name: 'openramp_scanner_lag_blocks', help: 'Chain head minus scanner cursor', labelNames: ['network'], registers: [registry] }),
-    lastBlockAge: new Gauge({ name: 'openramp_scanner_last_block_age_seconds', help: 'Age of the newest scanned block', labelNames: ['network'], registers: [registry] }),
-    logsMatched: new Counter({ name: 'openramp_scanner_transfers_matched_total', help: 'Transfers to deposit addresses recorded', labelNames: ['network'], registers: [registry] }),
-    reorgs: new Counter({ name: 'openramp_scanner_reorgs_total', help: 'Chain reorganisations handled', labelNames: ['network'], registers: [registry] }),
+    lag: new Gauge({
+      name: 'openramp_scanner_lag_blocks',
+      help: 'Chain head minus scanner cursor',
+      labelNames: ['network'],
+      registers: [registry],
+    }),
+    lastBlockAge: new Gauge({
+      name: 'openramp_scanner_last_block_age_seconds',
+      help: 'Age of the newest scanned block',
+      labelNames: ['network'],
+      registers: [registry],
+    }),
+    logsMatched: new Counter({
+      name: 'openramp_scanner_transfers_matched_total',
+      help: 'Transfers to deposit addresses recorded',
+      labelNames: ['network'],
+      registers: [registry],
+    }),
+    reorgs: new Counter({
+      name: 'openramp_scanner_reorgs_total',
+      help: 'Chain reorganisations handled',
+      labelNames: ['network'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -126,8 +146,16 @@ export function createScanner(o: ScannerOptions): Scanner {
     const depth = Number(cur.number - fork.number);
     await db.transaction().execute(async (tx) => {
       const orphaned = await o.deposits.orphanAbove(tx, network, fork.number);
-      await tx.deleteFrom('chain_blocks').where('network', '=', network).where(sql<boolean>`number > ${fork.number.toString()}::bigint`).execute();
-      await tx.updateTable('scanner_cursors').set({ block_number: fork.number.toString(), block_hash: fork.hash, updated_at: o.clock.now() }).where('network', '=', network).execute();
+      await tx
+        .deleteFrom('chain_blocks')
+        .where('network', '=', network)
+        .where(sql<boolean>`number > ${fork.number.toString()}::bigint`)
+        .execute();
+      await tx
+        .updateTable('scanner_cursors')
+        .set({ block_number: fork.number.toString(), block_hash: fork.hash, updated_at: o.clock.now() })
+        .where('network', '=', network)
+        .execute();
       o.logger.warn({ network, depth, forkNumber: fork.number.toString(), orphaned }, 'chain reorg: rewound to fork point');
     });
     o.metrics.reorgs.inc({ network });
@@ -145,7 +173,13 @@ export function createScanner(o: ScannerOptions): Scanner {
     });
   }
 
-  async function scanRange(from: bigint, to: bigint, prev: { number: bigint; hash: string } | null, head: bigint, final: bigint): Promise<{ ok: boolean; matched: number; last: BlockHeader | null }> {
+  async function scanRange(
+    from: bigint,
+    to: bigint,
+    prev: { number: bigint; hash: string } | null,
+    head: bigint,
+    final: bigint,
+  ): Promise<{ ok: boolean; matched: number; last: BlockHeader | null }> {
     // Headers: every block above the final one (reorg-able), else just the range end.
     const headers: BlockHeader[] = [];
     const firstLinked = to > final ? (from > final ? from : final + 1n) : to;
@@ -161,7 +195,9 @@ export function createScanner(o: ScannerOptions): Scanner {
       if (parent && parent.hash !== h.parentHash) return { ok: false, matched: 0, last: null };
     }
     const byNumber = new Map(headers.map((h) => [h.number, h.hash]));
-    const logs = (await logsFor(from, to)).sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+    const logs = (await logsFor(from, to)).sort((a, b) =>
+      a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
+    );
     for (const l of logs) {
       const expected = byNumber.get(l.blockNumber);
       if (expected && expected !== l.blockHash) return { ok: false, matched: 0, last: null };
@@ -179,18 +215,37 @@ export function createScanner(o: ScannerOptions): Scanner {
       // The cursor row is the scanner's write lock: a second scanner that got this far with a
       // stale view finds the cursor moved and throws before writing anything.
       const cur = await tx.selectFrom('scanner_cursors').selectAll().where('network', '=', network).forUpdate().executeTakeFirst();
-      if (prev && cur && cur.block_hash !== prev.hash) throw new Error(`${network}: cursor moved under the scanner (another scanner is running?)`);
+      if (prev && cur && cur.block_hash !== prev.hash)
+        throw new Error(`${network}: cursor moved under the scanner (another scanner is running?)`);
       if (matches.length > 0) await o.deposits.ingest(tx, network, matches, head);
       if (headers.length > 0) {
         await tx
           .insertInto('chain_blocks')
-          .values(headers.map((h) => ({ network, number: h.number.toString(), hash: h.hash, parent_hash: h.parentHash, timestamp: String(h.timestamp) })))
-          .onConflict((oc) => oc.columns(['network', 'number']).doUpdateSet((eb) => ({ hash: eb.ref('excluded.hash'), parent_hash: eb.ref('excluded.parent_hash'), timestamp: eb.ref('excluded.timestamp') })))
+          .values(
+            headers.map((h) => ({
+              network,
+              number: h.number.toString(),
+              hash: h.hash,
+              parent_hash: h.parentHash,
+              timestamp: String(h.timestamp),
+            })),
+          )
+          .onConflict((oc) =>
+            oc.columns(['network', 'number']).doUpdateSet((eb) => ({
+              hash: eb.ref('excluded.hash'),
+              parent_hash: eb.ref('excluded.parent_hash'),
+              timestamp: eb.ref('excluded.timestamp'),
+            })),
+          )
           .execute();
       }
       const values = { block_number: last.number.toString(), block_hash: last.hash, updated_at: o.clock.now() };
       if (cur) await tx.updateTable('scanner_cursors').set(values).where('network', '=', network).execute();
-      else await tx.insertInto('scanner_cursors').values({ network, ...values }).execute();
+      else
+        await tx
+          .insertInto('scanner_cursors')
+          .values({ network, ...values })
+          .execute();
     });
     o.metrics.logsMatched.inc({ network }, matches.length);
     return { ok: true, matched: matches.length, last };
@@ -207,7 +262,12 @@ export function createScanner(o: ScannerOptions): Scanner {
       // block is no fork: if its head block is the one we stored, wait instead of rejecting the
       // deposits above it as reorged (and instead of moving confirmations backwards).
       const [stored, atHead] = await Promise.all([
-        db.selectFrom('chain_blocks').select('hash').where('network', '=', network).where(sql<boolean>`number = ${head.toString()}::bigint`).executeTakeFirst(),
+        db
+          .selectFrom('chain_blocks')
+          .select('hash')
+          .where('network', '=', network)
+          .where(sql<boolean>`number = ${head.toString()}::bigint`)
+          .executeTakeFirst(),
         client.getBlock(head),
       ]);
       if (stored && atHead && atHead.hash === stored.hash) {
@@ -247,7 +307,11 @@ export function createScanner(o: ScannerOptions): Scanner {
     }
     const credited = final >= 0n ? await o.deposits.advance(network, head, final) : 0;
     if (final > HEADERS_BELOW_FINAL_KEEP) {
-      await db.deleteFrom('chain_blocks').where('network', '=', network).where(sql<boolean>`number < ${(final - HEADERS_BELOW_FINAL_KEEP).toString()}::bigint`).execute();
+      await db
+        .deleteFrom('chain_blocks')
+        .where('network', '=', network)
+        .where(sql<boolean>`number < ${(final - HEADERS_BELOW_FINAL_KEEP).toString()}::bigint`)
+        .execute();
     }
     const after = await cursor();
     if (after) o.metrics.lag.set({ network }, Number(head - after.number));

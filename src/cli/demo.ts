@@ -70,8 +70,16 @@ const ORDER_HOLD_MS = 250;
 
 /** The guide's example customer and EUR bank account (Step 1 and 2 of "Offramp Integration"). */
 const GUIDE_NAME = 'John Doe';
-const GUIDE_EUR_BANK = { currency: 'EUR', bankName: 'Deutsche Bank', accountNo: '1234567890', iban: 'DE89370400440532013000', swift: 'DEUTDEFF', accountName: GUIDE_NAME };
+const GUIDE_EUR_BANK = {
+  currency: 'EUR',
+  bankName: 'Deutsche Bank',
+  accountNo: '1234567890',
+  iban: 'DE89370400440532013000',
+  swift: 'DEUTDEFF',
+  accountName: GUIDE_NAME,
+};
 
+// biome-ignore lint/suspicious/noExplicitAny: the demo reads untyped JSON answers from the server
 type Json = Record<string, any>;
 
 interface Arrival {
@@ -91,13 +99,15 @@ const str = (v: unknown): string => (v === null || v === undefined || v === '' ?
 /** The few fields that tell the story of each event type. */
 export function webhookSummary(event: string, p: Json): string {
   if (event.startsWith('CUSTOMER_')) return `status=${str(p.status)} name="${str(p.realName)}"${p.remark ? ` remark="${p.remark}"` : ''}`;
-  if (event.startsWith('BANK_ACCOUNT_')) return `${str(p.currency)} ${str(p.iban ?? p.accountNo)} verification=${str(p.verificationStatus)}${p.verificationReason ? ` (${p.verificationReason})` : ''}`;
+  if (event.startsWith('BANK_ACCOUNT_'))
+    return `${str(p.currency)} ${str(p.iban ?? p.accountNo)} verification=${str(p.verificationStatus)}${p.verificationReason ? ` (${p.verificationReason})` : ''}`;
   if (event.startsWith('DEPOSIT_ADDRESS_')) return `${str(p.address)} on ${str(p.network)} status=${str(p.status)}`;
   if (event.startsWith('DEPOSIT_')) {
     const reason = p.rejectReason ?? p.actionReason ?? p.holdReason;
     return `amount=${str(p.amount)} ${str(p.currency)} on ${str(p.network)} status=${str(p.status)} confirmations=${str(p.confirmations)}/${str(p.confirmationsRequired)}${reason ? ` reason=${reason}` : ''}`;
   }
-  if (event.startsWith('TRADE_')) return `${str(p.fromAmount)} ${str(p.fromCurrency)} → ${str(p.toAmount)} ${str(p.toCurrency)} rate=${str(p.rate)} status=${str(p.status)}`;
+  if (event.startsWith('TRADE_'))
+    return `${str(p.fromAmount)} ${str(p.fromCurrency)} → ${str(p.toAmount)} ${str(p.toCurrency)} rate=${str(p.rate)} status=${str(p.status)}`;
   if (event.startsWith('PAYOUT_')) {
     const ret = p.returnCode ? ` return=${p.returnCode}` : '';
     return `amount=${str(p.amount)} ${str(p.currency)} rail=${str(p.rail)} status=${str(p.status)} arrival=${str(p.expectedArrivalDate)} ref=${str(p.bankReference)}${ret}`;
@@ -127,15 +137,24 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   async function api(method: 'GET' | 'POST', route: string, body?: unknown, { abortable = true } = {}): Promise<Json> {
     const url = `${base}${route}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { ...signRequest({ apiKey: opts.apiKey, apiSecret: opts.apiSecret, method, url, ...(payload !== undefined ? { body: payload } : {}) }) };
+    const headers: Record<string, string> = {
+      ...signRequest({ apiKey: opts.apiKey, apiSecret: opts.apiSecret, method, url, ...(payload !== undefined ? { body: payload } : {}) }),
+    };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}), signal: AbortSignal.any([AbortSignal.timeout(API_TIMEOUT_MS), ...(opts.signal && abortable ? [opts.signal] : [])]) });
+      res = await fetch(url, {
+        method,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+        signal: AbortSignal.any([AbortSignal.timeout(API_TIMEOUT_MS), ...(opts.signal && abortable ? [opts.signal] : [])]),
+      });
     } catch (err) {
       if (abortable && opts.signal?.aborted) throw new DemoError('interrupted');
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new DemoError(`cannot reach OpenRamp at ${base} (${cause?.code ?? cause?.message ?? (err as Error).message}) during ${method} ${route}: is the server running? Start one with npm start`);
+      throw new DemoError(
+        `cannot reach OpenRamp at ${base} (${cause?.code ?? cause?.message ?? (err as Error).message}) during ${method} ${route}: is the server running? Start one with npm start`,
+      );
     }
     const text = await res.text();
     let json: Json | null = null;
@@ -146,7 +165,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
     if (!res.ok || !json || json.status !== 'SUCCESS') {
       const why = json?.message ?? text.slice(0, 300);
-      const hint = res.status === 401 ? ' — are the credentials current? (the sandbox partner file is written on the server\'s first start)' : '';
+      const hint =
+        res.status === 401 ? " — are the credentials current? (the sandbox partner file is written on the server's first start)" : '';
       throw new DemoError(`${method} ${route} failed: HTTP ${res.status} ${why}${hint}`);
     }
     return json;
@@ -177,7 +197,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       out(`${seconds(a.elapsedMs)}  · webhook ${a.event.event} ${str(p.id)} (not from this run; ignored)  ${marks}`);
       return;
     }
-    out(`${seconds(a.elapsedMs)}  ◀ webhook ${a.event.event.padEnd(24)} ${str(p.id)}${version}  ${webhookSummary(a.event.event, p)}  ${marks}`);
+    out(
+      `${seconds(a.elapsedMs)}  ◀ webhook ${a.event.event.padEnd(24)} ${str(p.id)}${version}  ${webhookSummary(a.event.event, p)}  ${marks}`,
+    );
   }
 
   function accept(a: Arrival) {
@@ -220,15 +242,23 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const marks = `signatures: hmac ${hmac.ok ? '✓' : '✗'} standard ${standard.ok ? '✓' : '✗'}`;
       if (!hmac.ok || !standard.ok) {
         res.writeHead(401, { 'content-type': 'application/json' }).end('{"status":"FAILED","message":"signature check failed"}');
-        const reasons = [!hmac.ok ? `hmac: ${hmac.reason}` : null, !standard.ok ? `standard: ${standard.reason}` : null].filter(Boolean).join('; ');
+        const reasons = [!hmac.ok ? `hmac: ${hmac.reason}` : null, !standard.ok ? `standard: ${standard.reason}` : null]
+          .filter(Boolean)
+          .join('; ');
         out(`${seconds(elapsed())}  ✗ webhook with a bad signature (${reasons})  ${marks}`);
-        receiverFailure?.(new DemoError(`a webhook failed signature verification (${reasons}): are the apiSecret and webhookSecret the partner's current ones?`));
+        receiverFailure?.(
+          new DemoError(
+            `a webhook failed signature verification (${reasons}): are the apiSecret and webhookSecret the partner's current ones?`,
+          ),
+        );
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"SUCCESS"}');
       const event = hmac.event as WebhookEvent<Json>;
       if (seen.has(event.id)) {
-        out(`${seconds(elapsed())}  · duplicate delivery of ${event.id} (${event.event}) ignored — deliveries are at least once, dedupe on webhook-id`);
+        out(
+          `${seconds(elapsed())}  · duplicate delivery of ${event.id} (${event.event}) ignored — deliveries are at least once, dedupe on webhook-id`,
+        );
         return;
       }
       seen.add(event.id);
@@ -249,13 +279,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   function timeoutError(what: string, extra = ''): DemoError {
     const got = arrivals.map((a) => a.event.event).join(', ') || 'none';
-    const none = seen.size === 0 ? ' No webhook arrived at all: is the server running its workers (serve --role all or worker), and can it reach 127.0.0.1?' : '';
-    return new DemoError(`timed out after ${(elapsed() / 1000).toFixed(1)} s (limit ${Math.round(opts.timeoutMs / 1000)} s, --timeout) at ${current}, waiting for ${what}. Webhooks of this run so far: ${got}.${none}${extra}`);
+    const none =
+      seen.size === 0
+        ? ' No webhook arrived at all: is the server running its workers (serve --role all or worker), and can it reach 127.0.0.1?'
+        : '';
+    return new DemoError(
+      `timed out after ${(elapsed() / 1000).toFixed(1)} s (limit ${Math.round(opts.timeoutMs / 1000)} s, --timeout) at ${current}, waiting for ${what}. Webhooks of this run so far: ${got}.${none}${extra}`,
+    );
   }
 
   const timers = new Set<NodeJS.Timeout>();
   /** Resolves with the first arrival (already received or coming) that matches; fails at the deadline (or resolves null at `untilMs`). */
-  function waitFor(what: string, match: (a: Arrival) => boolean, w: { fail?: (a: Arrival) => string | null; untilMs?: number; onTimeout?: () => Promise<string> } = {}): Promise<Arrival | null> {
+  function waitFor(
+    what: string,
+    match: (a: Arrival) => boolean,
+    w: { fail?: (a: Arrival) => string | null; untilMs?: number; onTimeout?: () => Promise<string> } = {},
+  ): Promise<Arrival | null> {
     const problemOf = (a: Arrival) => w.fail?.(a) ?? null;
     const relevant = (a: Arrival) => match(a) || problemOf(a) !== null;
     return new Promise<Arrival | null>((resolve, reject) => {
@@ -286,12 +325,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       waiters.push(waiter);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const graceOnly = w.untilMs !== undefined && w.untilMs < remaining();
-      timer = setTimeout(() => {
-        if (graceOnly) return settle(() => resolve(null));
-        settle(() => {
-          (w.onTimeout ? w.onTimeout().catch(() => '') : Promise.resolve('')).then((extra) => reject(timeoutError(what, extra)), reject);
-        });
-      }, Math.max(0, graceOnly ? w.untilMs! : remaining()));
+      timer = setTimeout(
+        () => {
+          if (graceOnly) return settle(() => resolve(null));
+          settle(() => {
+            (w.onTimeout ? w.onTimeout().catch(() => '') : Promise.resolve('')).then((extra) => reject(timeoutError(what, extra)), reject);
+          });
+        },
+        Math.max(0, graceOnly ? w.untilMs! : remaining()),
+      );
       timers.add(timer);
     });
   }
@@ -304,7 +346,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const info = (await api('GET', '/basic-info')).data as Json;
     out(`OpenRamp demo — the integration guide's offramp journey against ${base}`);
     out(`partner "${info.name}" (${info.partnerId}), ${info.mode} mode`);
-    if (info.mode !== 'sandbox') throw new DemoError(`the server runs in ${info.mode} mode: the demo sends a mock deposit (POST /deposit/mock), which only a sandbox server offers`);
+    if (info.mode !== 'sandbox')
+      throw new DemoError(
+        `the server runs in ${info.mode} mode: the demo sends a mock deposit (POST /deposit/mock), which only a sandbox server offers`,
+      );
     out('');
     const prevUrl = String(((await api('GET', '/callback-url')).data as Json).callbackUrl ?? '');
     const subs = (await api('GET', '/subscribed-events')).data as Json;
@@ -329,7 +374,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     out(`      waiting for CUSTOMER_APPROVED (sandbox KYC decides after a short delay) …`);
     await guarded(
       waitFor('CUSTOMER_APPROVED', (a) => a.event.event === 'CUSTOMER_APPROVED' && a.event.payload.id === customerId, {
-        fail: (a) => (a.event.event === 'CUSTOMER_REJECTED' && a.event.payload.id === customerId ? `KYC rejected customer ${customerId}: ${a.event.payload.remark || 'no remark'}` : null),
+        fail: (a) =>
+          a.event.event === 'CUSTOMER_REJECTED' && a.event.payload.id === customerId
+            ? `KYC rejected customer ${customerId}: ${a.event.payload.remark || 'no remark'}`
+            : null,
       }),
     );
 
@@ -338,11 +386,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const bank = await api('POST', '/bank-account/add', { customerId, ...GUIDE_EUR_BANK });
     const bankAccountId = String(bank.bankAccountId ?? (bank.data as Json)?.id);
     const verification = (bank.data as Json)?.verificationStatus;
-    out(`[3/${STEPS}] POST /bank-account/add  EUR, ${GUIDE_EUR_BANK.bankName}, IBAN ${GUIDE_EUR_BANK.iban}, SWIFT ${GUIDE_EUR_BANK.swift} → ${bankAccountId}${verification ? ` (verification ${verification})` : ''}`);
+    out(
+      `[3/${STEPS}] POST /bank-account/add  EUR, ${GUIDE_EUR_BANK.bankName}, IBAN ${GUIDE_EUR_BANK.iban}, SWIFT ${GUIDE_EUR_BANK.swift} → ${bankAccountId}${verification ? ` (verification ${verification})` : ''}`,
+    );
 
     // ---- 4. offramp flow; deposit address --------------------------------------------------------
     current = `step 4/${STEPS} (create offramp flow)`;
-    const flow = await api('POST', '/autoramp-flow/offramp', { from: { customerId, currency: CRYPTO, network: NETWORK }, to: bankAccountId });
+    const flow = await api('POST', '/autoramp-flow/offramp', {
+      from: { customerId, currency: CRYPTO, network: NETWORK },
+      to: bankAccountId,
+    });
     const flowId = String(flow.flowId);
     const depositAddress = String((flow.data as Json).depositAddress);
     out(`[4/${STEPS}] POST /autoramp-flow/offramp  ${CRYPTO} on ${NETWORK} → EUR bank account → ${flowId}`);
@@ -355,8 +408,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
     // ---- 6. mock deposit ---------------------------------------------------------------------------
     current = `step 6/${STEPS} (mock deposit)`;
-    const mock = await api('POST', '/deposit/mock', { currency: CRYPTO, amount, senderName: 'Demo Sender', senderAccountNo: 'demo-wallet', receiverAccountNo: depositAddress, network: NETWORK });
-    out(`[6/${STEPS}] POST /deposit/mock  ${amount} ${CRYPTO} on ${NETWORK} → tx ${str((mock.data as Json).txid)} (mined in the next sandbox block)`);
+    const mock = await api('POST', '/deposit/mock', {
+      currency: CRYPTO,
+      amount,
+      senderName: 'Demo Sender',
+      senderAccountNo: 'demo-wallet',
+      receiverAccountNo: depositAddress,
+      network: NETWORK,
+    });
+    out(
+      `[6/${STEPS}] POST /deposit/mock  ${amount} ${CRYPTO} on ${NETWORK} → tx ${str((mock.data as Json).txid)} (mined in the next sandbox block)`,
+    );
 
     // ---- 7. deposit and trade webhooks -----------------------------------------------------------
     out(`[7/${STEPS}] Waiting for the deposit and the trade: DEPOSIT_RECEIVED → DEPOSIT_APPROVED → TRADE_CREATED → TRADE_SETTLED …`);
@@ -368,13 +430,21 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       return null;
     };
     current = `step 7/${STEPS} (deposit to ${depositAddress})`;
-    const received = (await guarded(waitFor('DEPOSIT_RECEIVED', (a) => a.event.event === 'DEPOSIT_RECEIVED' && a.event.payload.flowId === flowId, { fail: depositFail })))!;
+    const received = (await guarded(
+      waitFor('DEPOSIT_RECEIVED', (a) => a.event.event === 'DEPOSIT_RECEIVED' && a.event.payload.flowId === flowId, { fail: depositFail }),
+    ))!;
     const depositId = String(received.event.payload.id);
     current = `step 7/${STEPS} (confirmations of deposit ${depositId})`;
-    await guarded(waitFor('DEPOSIT_APPROVED', (a) => a.event.event === 'DEPOSIT_APPROVED' && a.event.payload.id === depositId, { fail: depositFail }));
+    await guarded(
+      waitFor('DEPOSIT_APPROVED', (a) => a.event.event === 'DEPOSIT_APPROVED' && a.event.payload.id === depositId, { fail: depositFail }),
+    );
     current = `step 7/${STEPS} (trade for deposit ${depositId})`;
     const tradeCreated = (await guarded(
-      waitFor('TRADE_CREATED', (a) => a.event.event === 'TRADE_CREATED' && Array.isArray(a.event.payload.depositIds) && a.event.payload.depositIds.includes(depositId)),
+      waitFor(
+        'TRADE_CREATED',
+        (a) =>
+          a.event.event === 'TRADE_CREATED' && Array.isArray(a.event.payload.depositIds) && a.event.payload.depositIds.includes(depositId),
+      ),
     ))!;
     const tradeId = String(tradeCreated.event.payload.tradeId ?? tradeCreated.event.payload.id);
     current = `step 7/${STEPS} (settlement of trade ${tradeId})`;
@@ -389,7 +459,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const p = list?.[list.length - 1];
       if (!p) return ' The trade has no payout yet.';
       const wait = p.waitReason ? `, waiting: ${p.waitReason}` : '';
-      const fund = p.waitReason === 'INSUFFICIENT_TREASURY_FUNDS' ? ` — fund the sandbox treasury: npx openramp treasury fund --currency ${p.currency} --amount 1000000` : '';
+      const fund =
+        p.waitReason === 'INSUFFICIENT_TREASURY_FUNDS'
+          ? ` — fund the sandbox treasury: npx openramp treasury fund --currency ${p.currency} --amount 1000000`
+          : '';
       return ` Payout ${p.id} is ${p.status}${wait}${fund}.`;
     };
     let hinted = false;
@@ -407,15 +480,32 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     peek.unref();
     let payoutId: string;
     try {
-      const returned = (a: Arrival) => (payoutOf('PAYOUT_RETURNED')(a) ? `payout ${a.event.payload.id} was returned by the bank (${a.event.payload.returnCode}: ${a.event.payload.returnReason})` : null);
-      const submitted = (await guarded(waitFor('PAYOUT_SUBMITTED', (a) => payoutOf('PAYOUT_SUBMITTED')(a) || payoutOf('PAYOUT_SETTLED')(a), { fail: returned, onTimeout: payoutState })))!;
+      const returned = (a: Arrival) =>
+        payoutOf('PAYOUT_RETURNED')(a)
+          ? `payout ${a.event.payload.id} was returned by the bank (${a.event.payload.returnCode}: ${a.event.payload.returnReason})`
+          : null;
+      const submitted = (await guarded(
+        waitFor('PAYOUT_SUBMITTED', (a) => payoutOf('PAYOUT_SUBMITTED')(a) || payoutOf('PAYOUT_SETTLED')(a), {
+          fail: returned,
+          onTimeout: payoutState,
+        }),
+      ))!;
       payoutId = String(submitted.event.payload.id);
       if (submitted.event.event !== 'PAYOUT_SETTLED') {
         const arrival = String(submitted.event.payload.expectedArrivalDate ?? '');
         const later = arrival !== '' && arrival > latestTodayOnEarth();
         current = `step 8/${STEPS} (settlement of payout ${payoutId})`;
-        const settled = await guarded(waitFor('PAYOUT_SETTLED', payoutOf('PAYOUT_SETTLED'), { fail: returned, onTimeout: payoutState, ...(later ? { untilMs: LATE_SETTLEMENT_GRACE_MS } : {}) }));
-        if (!settled) out(`      payout ${payoutId} is submitted on rail ${str(submitted.event.payload.rail)}; the bank settles it on ${arrival} (PAYOUT_SETTLED then). Sandbox: POST /sandbox/time/advance moves time forward.`);
+        const settled = await guarded(
+          waitFor('PAYOUT_SETTLED', payoutOf('PAYOUT_SETTLED'), {
+            fail: returned,
+            onTimeout: payoutState,
+            ...(later ? { untilMs: LATE_SETTLEMENT_GRACE_MS } : {}),
+          }),
+        );
+        if (!settled)
+          out(
+            `      payout ${payoutId} is submitted on rail ${str(submitted.event.payload.rail)}; the bank settles it on ${arrival} (PAYOUT_SETTLED then). Sandbox: POST /sandbox/time/advance moves time forward.`,
+          );
       }
     } finally {
       clearInterval(peek);
@@ -423,7 +513,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
     out('');
     out(`Done in ${(elapsed() / 1000).toFixed(1)} s: ${arrivals.length} webhooks for this run, every one with verified signatures.`);
-    out(`  customer ${customerId} · bank account ${bankAccountId} · flow ${flowId} · deposit ${depositId} · trade ${tradeId} · payout ${payoutId}`);
+    out(
+      `  customer ${customerId} · bank account ${bankAccountId} · flow ${flowId} · deposit ${depositId} · trade ${tradeId} · payout ${payoutId}`,
+    );
     return { customerId, bankAccountId, flowId, depositAddress, depositId, tradeId, payoutId, events: arrivals.map((a) => a.event.event) };
   } finally {
     if (previous) {
@@ -432,7 +524,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         await api('POST', '/subscribed-events', { events: previous.events }, { abortable: false });
         out(`Webhook settings restored: callback URL ${previous.callbackUrl || 'none'}, ${previous.events.length} subscribed events.`);
       } catch (err) {
-        out(`Could not restore the webhook settings (${(err as Error).message}): set them again with POST /callback-url and POST /subscribed-events (previous callback URL: ${previous.callbackUrl || 'none'}).`);
+        out(
+          `Could not restore the webhook settings (${(err as Error).message}): set them again with POST /callback-url and POST /subscribed-events (previous callback URL: ${previous.callbackUrl || 'none'}).`,
+        );
       }
     }
     for (const t of timers) clearTimeout(t);
@@ -459,7 +553,9 @@ interface Credentials {
 
 function readCredentials(file: string): Credentials {
   if (!existsSync(file)) {
-    throw new DemoError(`no partner credentials at ${file}: start the sandbox server once with npm start (it writes them there), or pass --credentials <file> with {apiKey, apiSecret, webhookSecret}`);
+    throw new DemoError(
+      `no partner credentials at ${file}: start the sandbox server once with npm start (it writes them there), or pass --credentials <file> with {apiKey, apiSecret, webhookSecret}`,
+    );
   }
   let json: Json;
   try {
@@ -468,7 +564,8 @@ function readCredentials(file: string): Credentials {
     throw new DemoError(`cannot read ${file} as JSON (${(err as Error).message})`);
   }
   for (const k of ['apiKey', 'apiSecret', 'webhookSecret'] as const) {
-    if (typeof json[k] !== 'string' || json[k] === '') throw new DemoError(`${file} has no ${k}: expected {apiKey, apiSecret, webhookSecret}`);
+    if (typeof json[k] !== 'string' || json[k] === '')
+      throw new DemoError(`${file} has no ${k}: expected {apiKey, apiSecret, webhookSecret}`);
   }
   return { apiKey: json.apiKey, apiSecret: json.apiSecret, webhookSecret: json.webhookSecret };
 }
@@ -478,10 +575,25 @@ function readCredentials(file: string): Credentials {
  * code (0 success, 1 the journey failed, 2 bad usage or nothing to run against).
  * `findServer` is the CLI's running-server lookup (server.json with a live pid).
  */
-export async function demoCommand(config: Config, args: string[], findServer: (config: Config) => { url: string } | null, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+export async function demoCommand(
+  config: Config,
+  args: string[],
+  findServer: (config: Config) => { url: string } | null,
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  err: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<number> {
   let values: { url?: string; credentials?: string; timeout?: string; amount?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args, options: { url: { type: 'string' }, credentials: { type: 'string' }, timeout: { type: 'string' }, amount: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      args,
+      options: {
+        url: { type: 'string' },
+        credentials: { type: 'string' },
+        timeout: { type: 'string' },
+        amount: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
   } catch (e) {
     err(`openramp demo: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -511,7 +623,9 @@ export async function demoCommand(config: Config, args: string[], findServer: (c
     const server = findServer(config);
     if (!server) {
       const stale = existsSync(path.join(config.dataDir, SERVER_FILE)) ? ' (its server.json names a process that is gone)' : '';
-      err(`openramp demo: no OpenRamp server is running on the data folder ${config.dataDir}${stale}: start one with npm start (in another terminal), or pass --url <server URL>`);
+      err(
+        `openramp demo: no OpenRamp server is running on the data folder ${config.dataDir}${stale}: start one with npm start (in another terminal), or pass --url <server URL>`,
+      );
       return 2;
     }
     url = server.url;

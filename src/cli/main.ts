@@ -115,7 +115,8 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'migrate': {
-      if (runningServer(config) && !config.databaseUrl) fail('a server is running on this data folder; it has already migrated the database');
+      if (runningServer(config) && !config.databaseUrl)
+        fail('a server is running on this data folder; it has already migrated the database');
       const database = await openConfiguredDatabase(config);
       try {
         const applied = await migrateToLatest(database.db);
@@ -141,18 +142,27 @@ export async function main(argv: string[]): Promise<void> {
       const [sub, ...args] = rest;
       const server = runningServer(config);
       if (sub === 'show') {
-        const rows = server ? await operatorCall(config, server.url, 'GET', '/ops/treasury') : await withDatabase(config, (o) => o.services.payouts.treasury());
+        const rows = server
+          ? await operatorCall(config, server.url, 'GET', '/ops/treasury')
+          : await withDatabase(config, (o) => o.services.payouts.treasury());
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
       if (sub !== 'fund') fail(`unknown treasury command "${sub ?? ''}"\n${USAGE}`);
-      const { values } = parseArgs({ args, options: { currency: { type: 'string' }, amount: { type: 'string' }, reference: { type: 'string' } } });
+      const { values } = parseArgs({
+        args,
+        options: { currency: { type: 'string' }, amount: { type: 'string' }, reference: { type: 'string' } },
+      });
       const currency = values.currency?.toUpperCase() ?? '';
       if (!isFiatAsset(currency)) fail('--currency must be one of USD, EUR, GBP, CAD, AUD, SGD');
       const amount = values.amount ? parseAmount(currency, values.amount) : null;
       if (amount === null || amount === 0n) fail('--amount must be a positive decimal with at most 2 decimals, e.g. 250000.00');
       const result = server
-        ? await operatorCall(config, server.url, 'POST', '/ops/treasury/fund', { currency, amount: values.amount, ...(values.reference ? { reference: values.reference } : {}) })
+        ? await operatorCall(config, server.url, 'POST', '/ops/treasury/fund', {
+            currency,
+            amount: values.amount,
+            ...(values.reference ? { reference: values.reference } : {}),
+          })
         : await withDatabase(config, async (o) => {
             await o.services.payouts.fundTreasury(currency, amount, values.reference);
             return (await o.services.payouts.treasury()).find((t) => t.currency === currency);
@@ -162,7 +172,11 @@ export async function main(argv: string[]): Promise<void> {
     }
     case 'reconcile': {
       const server = runningServer(config);
-      const report = (server ? await operatorCall(config, server.url, 'GET', '/ops/reconcile') : await withDatabase(config, (o) => o.services.ledger.reconcile())) as { ok: boolean };
+      const report = (
+        server
+          ? await operatorCall(config, server.url, 'GET', '/ops/reconcile')
+          : await withDatabase(config, (o) => o.services.ledger.reconcile())
+      ) as { ok: boolean };
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       process.exitCode = report.ok ? 0 : 1;
       return;

@@ -97,19 +97,36 @@ const EVENT_FOR: Record<'CONFIRMED' | 'REJECTED' | 'DELETED', 'CUSTOMER_APPROVED
 export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clock; outbox: Outbox; kyc: KycProvider }): Customers {
   const { db, ids, clock, outbox } = deps;
 
-  async function transition(tx: Transaction<DB>, c: CustomerRow, to: 'CONFIRMED' | 'REJECTED' | 'DELETED', remark: string | null): Promise<CustomerRow> {
+  async function transition(
+    tx: Transaction<DB>,
+    c: CustomerRow,
+    to: 'CONFIRMED' | 'REJECTED' | 'DELETED',
+    remark: string | null,
+  ): Promise<CustomerRow> {
     const updated = await tx
       .updateTable('customers')
       .set({ status: to, remark: remark ?? c.remark, version: c.version + 1, updated_at: clock.now() })
       .where('id', '=', c.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await outbox.append(tx, { partnerId: c.partner_id, type: EVENT_FOR[to], objectType: 'customer', objectId: c.id, objectVersion: updated.version, payload: customerDetail(updated) });
+    await outbox.append(tx, {
+      partnerId: c.partner_id,
+      type: EVENT_FOR[to],
+      objectType: 'customer',
+      objectId: c.id,
+      objectVersion: updated.version,
+      payload: customerDetail(updated),
+    });
     return updated;
   }
 
   async function findByExternalId(partnerId: string, externalId: string) {
-    return db.selectFrom('customers').selectAll().where('partner_id', '=', partnerId).where('external_id', '=', externalId).executeTakeFirst();
+    return db
+      .selectFrom('customers')
+      .selectAll()
+      .where('partner_id', '=', partnerId)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
   }
 
   return {
@@ -145,7 +162,8 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
             .returningAll()
             .executeTakeFirstOrThrow();
           const outcome = await deps.kyc.submit(tx, row);
-          if (outcome.decision) row = await transition(tx, row, outcome.decision === 'APPROVE' ? 'CONFIRMED' : 'REJECTED', outcome.remark ?? null);
+          if (outcome.decision)
+            row = await transition(tx, row, outcome.decision === 'APPROVE' ? 'CONFIRMED' : 'REJECTED', outcome.remark ?? null);
           return row;
         });
         return { customer, created: true };
@@ -156,7 +174,12 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
           if (existing) return { customer: existing, created: false };
         }
         if (isUniqueViolation(err, 'customers_partner_email_uq')) {
-          const other = await db.selectFrom('customers').select('id').where('partner_id', '=', partnerId).where((eb) => eb(eb.fn('lower', ['email']), '=', input.email.toLowerCase())).executeTakeFirst();
+          const other = await db
+            .selectFrom('customers')
+            .select('id')
+            .where('partner_id', '=', partnerId)
+            .where((eb) => eb(eb.fn('lower', ['email']), '=', input.email.toLowerCase()))
+            .executeTakeFirst();
           throw new AppError('CONFLICT', `email: a customer with this email already exists${other ? ` (${other.id})` : ''}`);
         }
         throw err;
@@ -199,15 +222,28 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
 
     async delete(partnerId, customerId) {
       await db.transaction().execute(async (tx) => {
-        const c = await tx.selectFrom('customers').selectAll().where('id', '=', customerId).where('partner_id', '=', partnerId).forUpdate().executeTakeFirst();
+        const c = await tx
+          .selectFrom('customers')
+          .selectAll()
+          .where('id', '=', customerId)
+          .where('partner_id', '=', partnerId)
+          .forUpdate()
+          .executeTakeFirst();
         if (!c) throw notFound('customer', customerId);
-        if (c.status !== 'CONFIRMED') throw preconditionFailed(`customer ${customerId} is ${c.status}; only CONFIRMED customers can be deleted`);
+        if (c.status !== 'CONFIRMED')
+          throw preconditionFailed(`customer ${customerId} is ${c.status}; only CONFIRMED customers can be deleted`);
         await transition(tx, c, 'DELETED', null);
       });
     },
 
     async lockForUpdate(tx, partnerId, customerId) {
-      const c = await tx.selectFrom('customers').selectAll().where('id', '=', customerId).where('partner_id', '=', partnerId).forShare().executeTakeFirst();
+      const c = await tx
+        .selectFrom('customers')
+        .selectAll()
+        .where('id', '=', customerId)
+        .where('partner_id', '=', partnerId)
+        .forShare()
+        .executeTakeFirst();
       if (!c) throw notFound('customer', customerId);
       return c;
     },

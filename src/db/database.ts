@@ -80,7 +80,7 @@ export async function migrateToLatest(db: Database, schema?: string | null): Pro
 /** Postgres reports unique violations as SQLSTATE 23505 (pg and PGlite alike). */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: string; constraint?: string } | null;
-  if (!e || e.code !== '23505') return false;
+  if (e?.code !== '23505') return false;
   return constraint === undefined || e.constraint === constraint;
 }
 

@@ -29,7 +29,13 @@ export function createXpubDeriver(xpubs: Record<NetworkFamily, string>): Address
 
 export interface DepositAddresses {
   /** Returns the customer's address record for (network, currency), creating it if needed. */
-  ensure(tx: Transaction<DB>, partnerId: string, customerId: string, network: Network, currency: CryptoAsset): Promise<{ row: DepositAddressRow; created: boolean }>;
+  ensure(
+    tx: Transaction<DB>,
+    partnerId: string,
+    customerId: string,
+    network: Network,
+    currency: CryptoAsset,
+  ): Promise<{ row: DepositAddressRow; created: boolean }>;
   create(partnerId: string, input: { customerId: string; network: Network; currency: CryptoAsset }): Promise<DepositAddressRow>;
   get(partnerId: string, id: string, tx?: Transaction<DB>): Promise<DepositAddressRow>;
   list(partnerId: string, page: Page, filter: { customerId?: string }): Promise<PageResult<DepositAddressRow>>;
@@ -50,11 +56,22 @@ export function depositAddressDetail(d: DepositAddressRow) {
 
 const SEQUENCE: Record<NetworkFamily, string> = { EVM: 'derivation_index_evm', TRON: 'derivation_index_tron' };
 
-export function createDepositAddresses(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clock; outbox: Outbox; deriver: AddressDeriver }): DepositAddresses {
+export function createDepositAddresses(deps: {
+  db: Kysely<DB>;
+  ids: IdGenerator;
+  clock: Clock;
+  outbox: Outbox;
+  deriver: AddressDeriver;
+}): DepositAddresses {
   const { db, ids, clock, outbox } = deps;
 
   async function derivationFor(tx: Transaction<DB>, customerId: string, family: NetworkFamily) {
-    const existing = await tx.selectFrom('customer_derivations').selectAll().where('customer_id', '=', customerId).where('family', '=', family).executeTakeFirst();
+    const existing = await tx
+      .selectFrom('customer_derivations')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('family', '=', family)
+      .executeTakeFirst();
     if (existing) return existing;
     const { rows } = await sql<{ idx: string }>`select nextval(${SEQUENCE[family]})::text as idx`.execute(tx);
     const index = Number(rows[0]!.idx);
@@ -72,11 +89,24 @@ export function createDepositAddresses(deps: { db: Kysely<DB>; ids: IdGenerator;
     if (reason) throw new AppError('INVALID_PARAMETERS', `currency: ${reason}`);
     // FOR UPDATE serialises concurrent requests for the same customer, so the derivation row
     // and the address record are created once.
-    const customer = await tx.selectFrom('customers').select(['id', 'status']).where('id', '=', customerId).where('partner_id', '=', partnerId).forUpdate().executeTakeFirst();
+    const customer = await tx
+      .selectFrom('customers')
+      .select(['id', 'status'])
+      .where('id', '=', customerId)
+      .where('partner_id', '=', partnerId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!customer) throw notFound('customer', customerId);
-    const existing = await tx.selectFrom('deposit_addresses').selectAll().where('customer_id', '=', customerId).where('network', '=', network).where('currency', '=', currency).executeTakeFirst();
+    const existing = await tx
+      .selectFrom('deposit_addresses')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('network', '=', network)
+      .where('currency', '=', currency)
+      .executeTakeFirst();
     if (existing) return { row: existing, created: false };
-    if (customer.status !== 'CONFIRMED') throw preconditionFailed(`customer ${customerId} is ${customer.status}; deposit addresses are issued to CONFIRMED customers only`);
+    if (customer.status !== 'CONFIRMED')
+      throw preconditionFailed(`customer ${customerId} is ${customer.status}; deposit addresses are issued to CONFIRMED customers only`);
     const family = NETWORK_FAMILY[network];
     const derivation = await derivationFor(tx, customerId, family);
     const now = clock.now();
@@ -98,7 +128,14 @@ export function createDepositAddresses(deps: { db: Kysely<DB>; ids: IdGenerator;
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await outbox.append(tx, { partnerId, type: 'DEPOSIT_ADDRESS_APPROVED', objectType: 'deposit_address', objectId: row.id, objectVersion: row.version, payload: depositAddressDetail(row) });
+    await outbox.append(tx, {
+      partnerId,
+      type: 'DEPOSIT_ADDRESS_APPROVED',
+      objectType: 'deposit_address',
+      objectId: row.id,
+      objectVersion: row.version,
+      payload: depositAddressDetail(row),
+    });
     return { row, created: true };
   }
 
@@ -109,7 +146,12 @@ export function createDepositAddresses(deps: { db: Kysely<DB>; ids: IdGenerator;
       return row;
     },
     async get(partnerId, id, tx) {
-      const row = await (tx ?? db).selectFrom('deposit_addresses').selectAll().where('id', '=', id).where('partner_id', '=', partnerId).executeTakeFirst();
+      const row = await (tx ?? db)
+        .selectFrom('deposit_addresses')
+        .selectAll()
+        .where('id', '=', id)
+        .where('partner_id', '=', partnerId)
+        .executeTakeFirst();
       if (!row) throw notFound('deposit address', id);
       return row;
     },

@@ -44,7 +44,11 @@ export interface Deposits {
   /** Advances confirmations and settles deposits at or below the final block. */
   advance(network: Network, head: bigint, finalNumber: bigint): Promise<number>;
   get(partnerId: string, id: string): Promise<DepositRow>;
-  list(partnerId: string, page: Page, filter: { customerId?: string; currency?: string; status?: DepositRow['status'] }): Promise<PageResult<DepositRow>>;
+  list(
+    partnerId: string,
+    page: Page,
+    filter: { customerId?: string; currency?: string; status?: DepositRow['status'] },
+  ): Promise<PageResult<DepositRow>>;
   /** Operator: a refund was sent on chain; ACTION_REQUIRED → REJECTED/REFUNDED. */
   recordRefund(depositId: string, refundTxHash: string): Promise<DepositRow>;
   detail(row: DepositRow): Promise<Record<string, unknown>>;
@@ -119,15 +123,34 @@ export function depositListItem(d: DepositRow, customerName: string | null) {
   };
 }
 
-export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clock; outbox: Outbox; jobs: JobQueue; registry: Registry; ledger: Ledger }): Deposits {
+export function createDeposits(deps: {
+  db: Kysely<DB>;
+  ids: IdGenerator;
+  clock: Clock;
+  outbox: Outbox;
+  jobs: JobQueue;
+  registry: Registry;
+  ledger: Ledger;
+}): Deposits {
   const { db, ids, clock, outbox, registry, ledger } = deps;
 
   async function receiverOf(tx: Kysely<DB>, d: Pick<DepositRow, 'deposit_address_id'>) {
     return (await tx.selectFrom('deposit_addresses').selectAll().where('id', '=', d.deposit_address_id).executeTakeFirst()) ?? null;
   }
 
-  async function emit(tx: Transaction<DB>, d: DepositRow, type: 'DEPOSIT_RECEIVED' | 'DEPOSIT_APPROVED' | 'DEPOSIT_REJECTED' | 'DEPOSIT_ACTION_REQUIRED') {
-    await outbox.append(tx, { partnerId: d.partner_id, type, objectType: 'deposit', objectId: d.id, objectVersion: d.version, payload: depositDetail(d, await receiverOf(tx, d)) });
+  async function emit(
+    tx: Transaction<DB>,
+    d: DepositRow,
+    type: 'DEPOSIT_RECEIVED' | 'DEPOSIT_APPROVED' | 'DEPOSIT_REJECTED' | 'DEPOSIT_ACTION_REQUIRED',
+  ) {
+    await outbox.append(tx, {
+      partnerId: d.partner_id,
+      type,
+      objectType: 'deposit',
+      objectId: d.id,
+      objectVersion: d.version,
+      payload: depositDetail(d, await receiverOf(tx, d)),
+    });
   }
 
   /**
@@ -138,14 +161,24 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
    */
   async function route(tx: Transaction<DB>, customerId: string, network: Network, currency: string) {
     const family = NETWORK_FAMILY[network];
-    const records = await tx.selectFrom('deposit_addresses').selectAll().where('customer_id', '=', customerId).where('family', '=', family).execute();
+    const records = await tx
+      .selectFrom('deposit_addresses')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('family', '=', family)
+      .execute();
     const preference = [network, EVM_TWIN[network]].filter(Boolean) as Network[];
     let fallback: DepositAddressRow | undefined;
     for (const net of preference) {
       const rec = records.find((r) => r.network === net && r.currency === currency);
       if (!rec) continue;
       fallback ??= rec;
-      const flows = await tx.selectFrom('flows').select(['id', 'status', 'deleted_at']).where('deposit_address_id', '=', rec.id).orderBy('created_at', 'desc').execute();
+      const flows = await tx
+        .selectFrom('flows')
+        .select(['id', 'status', 'deleted_at'])
+        .where('deposit_address_id', '=', rec.id)
+        .orderBy('created_at', 'desc')
+        .execute();
       const live = flows.find((f) => f.status === 'ENABLED' && f.deleted_at === null);
       if (live) return { receiver: rec, flowId: live.id };
       if (flows[0]) return { receiver: rec, flowId: flows[0].id };
@@ -174,7 +207,16 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
             // Re-mined in the new branch: the same transfer, announced again.
             const updated = await tx
               .updateTable('deposits')
-              .set({ status: 'RECEIVED', reject_reason: null, block_number: m.log.blockNumber.toString(), block_hash: m.log.blockHash, log_index: m.log.logIndex, confirmations, version: existing.version + 1, updated_at: now })
+              .set({
+                status: 'RECEIVED',
+                reject_reason: null,
+                block_number: m.log.blockNumber.toString(),
+                block_hash: m.log.blockHash,
+                log_index: m.log.logIndex,
+                confirmations,
+                version: existing.version + 1,
+                updated_at: now,
+              })
               .where('id', '=', existing.id)
               .returningAll()
               .executeTakeFirstOrThrow();
@@ -275,7 +317,14 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
           if (actionReason) {
             const updated = await tx
               .updateTable('deposits')
-              .set({ status: 'ACTION_REQUIRED', action_reason: actionReason, flow_id: flow?.id ?? d.flow_id, final_at: now, version: d.version + 1, updated_at: now })
+              .set({
+                status: 'ACTION_REQUIRED',
+                action_reason: actionReason,
+                flow_id: flow?.id ?? d.flow_id,
+                final_at: now,
+                version: d.version + 1,
+                updated_at: now,
+              })
               .where('id', '=', id)
               .returningAll()
               .executeTakeFirstOrThrow();
@@ -297,7 +346,14 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
           const below = token !== null && BigInt(d.amount) < token.minimum;
           let updated = await tx
             .updateTable('deposits')
-            .set({ status: 'CONFIRMED', flow_id: flow!.id, hold_reason: below ? 'BELOW_MINIMUM' : null, final_at: now, version: d.version + 1, updated_at: now })
+            .set({
+              status: 'CONFIRMED',
+              flow_id: flow!.id,
+              hold_reason: below ? 'BELOW_MINIMUM' : null,
+              final_at: now,
+              version: d.version + 1,
+              updated_at: now,
+            })
             .where('id', '=', id)
             .returningAll()
             .executeTakeFirstOrThrow();
@@ -311,7 +367,12 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
             ],
           });
           if (!below) {
-            await deps.jobs.enqueue(tx, { kind: TRADE_CREATE_JOB, payload: { depositIds: [id] }, uniqueKey: `${TRADE_CREATE_JOB}:${id}`, maxAttempts: TRADE_CREATE_ATTEMPTS_MAX });
+            await deps.jobs.enqueue(tx, {
+              kind: TRADE_CREATE_JOB,
+              payload: { depositIds: [id] },
+              uniqueKey: `${TRADE_CREATE_JOB}:${id}`,
+              maxAttempts: TRADE_CREATE_ATTEMPTS_MAX,
+            });
           } else {
             // Small deposits are held per flow until together they reach the minimum; then
             // the group becomes one trade.
@@ -327,8 +388,21 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
             const total = held.reduce((s, h) => s + BigInt(h.amount), 0n);
             if (token && total >= token.minimum) {
               const aggregateId = ids.next('aggregate');
-              await tx.updateTable('deposits').set({ aggregate_id: aggregateId, updated_at: now }).where('id', 'in', held.map((h) => h.id)).execute();
-              await deps.jobs.enqueue(tx, { kind: TRADE_CREATE_JOB, payload: { depositIds: held.map((h) => h.id), aggregateId }, uniqueKey: `${TRADE_CREATE_JOB}:${aggregateId}`, maxAttempts: TRADE_CREATE_ATTEMPTS_MAX });
+              await tx
+                .updateTable('deposits')
+                .set({ aggregate_id: aggregateId, updated_at: now })
+                .where(
+                  'id',
+                  'in',
+                  held.map((h) => h.id),
+                )
+                .execute();
+              await deps.jobs.enqueue(tx, {
+                kind: TRADE_CREATE_JOB,
+                payload: { depositIds: held.map((h) => h.id), aggregateId },
+                uniqueKey: `${TRADE_CREATE_JOB}:${aggregateId}`,
+                maxAttempts: TRADE_CREATE_ATTEMPTS_MAX,
+              });
               updated = await tx.selectFrom('deposits').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
             }
           }
@@ -356,10 +430,17 @@ export function createDeposits(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
       return db.transaction().execute(async (tx) => {
         const d = await tx.selectFrom('deposits').selectAll().where('id', '=', depositId).forUpdate().executeTakeFirst();
         if (!d) throw notFound('deposit', depositId);
-        if (d.status !== 'ACTION_REQUIRED') throw preconditionFailed(`deposit ${depositId} is ${d.status}; only ACTION_REQUIRED deposits can be refunded`);
+        if (d.status !== 'ACTION_REQUIRED')
+          throw preconditionFailed(`deposit ${depositId} is ${d.status}; only ACTION_REQUIRED deposits can be refunded`);
         const updated = await tx
           .updateTable('deposits')
-          .set({ status: 'REJECTED', reject_reason: 'REFUNDED', refund_tx_hash: refundTxHash, version: d.version + 1, updated_at: clock.now() })
+          .set({
+            status: 'REJECTED',
+            reject_reason: 'REFUNDED',
+            refund_tx_hash: refundTxHash,
+            version: d.version + 1,
+            updated_at: clock.now(),
+          })
           .where('id', '=', depositId)
           .returningAll()
           .executeTakeFirstOrThrow();

@@ -26,10 +26,20 @@ export interface FlowWithParts {
 }
 
 export interface Flows {
-  createOfframp(partnerId: string, input: { customerId: string; network: Network; currency: CryptoAsset; bankAccountId: string }): Promise<FlowWithParts & { created: boolean }>;
-  createFromIds(partnerId: string, input: { depositAddressId: string; bankAccountId: string }): Promise<FlowWithParts & { created: boolean }>;
+  createOfframp(
+    partnerId: string,
+    input: { customerId: string; network: Network; currency: CryptoAsset; bankAccountId: string },
+  ): Promise<FlowWithParts & { created: boolean }>;
+  createFromIds(
+    partnerId: string,
+    input: { depositAddressId: string; bankAccountId: string },
+  ): Promise<FlowWithParts & { created: boolean }>;
   get(partnerId: string, id: string): Promise<FlowWithParts>;
-  list(partnerId: string, page: Page, filter: { status?: 'ENABLED' | 'DISABLED'; type?: string; customerId?: string; includeDeleted?: boolean }): Promise<PageResult<FlowRow>>;
+  list(
+    partnerId: string,
+    page: Page,
+    filter: { status?: 'ENABLED' | 'DISABLED'; type?: string; customerId?: string; includeDeleted?: boolean },
+  ): Promise<PageResult<FlowRow>>;
   delete(partnerId: string, id: string): Promise<FlowRow>;
   setStatus(partnerId: string, id: string, status: 'ENABLED' | 'DISABLED'): Promise<FlowRow>;
 }
@@ -89,26 +99,59 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
   async function load(partnerId: string, flow: FlowRow): Promise<FlowWithParts> {
     const [depositAddress, bankAccount] = await Promise.all([
       db.selectFrom('deposit_addresses').selectAll().where('id', '=', flow.deposit_address_id).executeTakeFirstOrThrow(),
-      db.selectFrom('bank_accounts').selectAll().where('id', '=', flow.bank_account_id).where('partner_id', '=', partnerId).executeTakeFirstOrThrow(),
+      db
+        .selectFrom('bank_accounts')
+        .selectAll()
+        .where('id', '=', flow.bank_account_id)
+        .where('partner_id', '=', partnerId)
+        .executeTakeFirstOrThrow(),
     ]);
     return { flow, depositAddress, bankAccount };
   }
 
-  async function createOfframp(partnerId: string, input: { customerId: string; network: Network; currency: CryptoAsset; bankAccountId: string }) {
+  async function createOfframp(
+    partnerId: string,
+    input: { customerId: string; network: Network; currency: CryptoAsset; bankAccountId: string },
+  ) {
     try {
       return await db.transaction().execute(async (tx) => {
-        const customer = await tx.selectFrom('customers').selectAll().where('id', '=', input.customerId).where('partner_id', '=', partnerId).forUpdate().executeTakeFirst();
+        const customer = await tx
+          .selectFrom('customers')
+          .selectAll()
+          .where('id', '=', input.customerId)
+          .where('partner_id', '=', partnerId)
+          .forUpdate()
+          .executeTakeFirst();
         if (!customer) throw notFound('customer', input.customerId);
-        if (customer.status !== 'CONFIRMED') throw preconditionFailed(`customer ${customer.id} is ${customer.status}; offramp flows need a CONFIRMED customer`);
-        const bank = await tx.selectFrom('bank_accounts').selectAll().where('id', '=', input.bankAccountId).where('partner_id', '=', partnerId).forShare().executeTakeFirst();
+        if (customer.status !== 'CONFIRMED')
+          throw preconditionFailed(`customer ${customer.id} is ${customer.status}; offramp flows need a CONFIRMED customer`);
+        const bank = await tx
+          .selectFrom('bank_accounts')
+          .selectAll()
+          .where('id', '=', input.bankAccountId)
+          .where('partner_id', '=', partnerId)
+          .forShare()
+          .executeTakeFirst();
         if (!bank) throw notFound('bank account', input.bankAccountId);
         if (bank.customer_id !== customer.id) throw preconditionFailed(`to: bank account ${bank.id} belongs to another customer`);
-        if (bank.verification_status !== 'VERIFIED') throw preconditionFailed(`to: bank account ${bank.id} is ${bank.verification_status}${bank.verification_reason ? ` (${bank.verification_reason})` : ''}; offramp flows need a VERIFIED bank account`);
+        if (bank.verification_status !== 'VERIFIED')
+          throw preconditionFailed(
+            `to: bank account ${bank.id} is ${bank.verification_status}${bank.verification_reason ? ` (${bank.verification_reason})` : ''}; offramp flows need a VERIFIED bank account`,
+          );
         const { row: depositAddress } = await deps.depositAddresses.ensure(tx, partnerId, customer.id, input.network, input.currency);
-        const live = await tx.selectFrom('flows').selectAll().where('deposit_address_id', '=', depositAddress.id).where('status', '=', 'ENABLED').where('deleted_at', 'is', null).executeTakeFirst();
+        const live = await tx
+          .selectFrom('flows')
+          .selectAll()
+          .where('deposit_address_id', '=', depositAddress.id)
+          .where('status', '=', 'ENABLED')
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst();
         if (live) {
           if (live.bank_account_id === bank.id) return { flow: live, depositAddress, bankAccount: bank, created: false };
-          throw new AppError('CONFLICT', `an enabled offramp flow (${live.id}) already routes ${input.currency} on ${input.network} for customer ${customer.id} to bank account ${live.bank_account_id}; delete or disable it first`);
+          throw new AppError(
+            'CONFLICT',
+            `an enabled offramp flow (${live.id}) already routes ${input.currency} on ${input.network} for customer ${customer.id} to bank account ${live.bank_account_id}; delete or disable it first`,
+          );
         }
         const now = clock.now();
         const flow = await tx
@@ -135,7 +178,10 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
       });
     } catch (err) {
       if (isUniqueViolation(err, 'flows_one_enabled_per_address_uq')) {
-        throw new AppError('CONFLICT', `an enabled offramp flow already routes ${input.currency} on ${input.network} for customer ${input.customerId}; retry to get it`);
+        throw new AppError(
+          'CONFLICT',
+          `an enabled offramp flow already routes ${input.currency} on ${input.network} for customer ${input.customerId}; retry to get it`,
+        );
       }
       throw err;
     }
@@ -151,7 +197,12 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
     createOfframp,
     async createFromIds(partnerId, input) {
       const da = await deps.depositAddresses.get(partnerId, input.depositAddressId);
-      return createOfframp(partnerId, { customerId: da.customer_id, network: da.network, currency: da.currency, bankAccountId: input.bankAccountId });
+      return createOfframp(partnerId, {
+        customerId: da.customer_id,
+        network: da.network,
+        currency: da.currency,
+        bankAccountId: input.bankAccountId,
+      });
     },
     async get(partnerId, id) {
       return load(partnerId, await getRow(partnerId, id));
@@ -179,9 +230,15 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
       if (flow.deleted_at) throw preconditionFailed(`flow ${id} is deleted`);
       if (flow.status === status) return flow;
       try {
-        return await db.updateTable('flows').set({ status, updated_at: clock.now(), version: flow.version + 1 }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        return await db
+          .updateTable('flows')
+          .set({ status, updated_at: clock.now(), version: flow.version + 1 })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
       } catch (err) {
-        if (isUniqueViolation(err, 'flows_one_enabled_per_address_uq')) throw new AppError('CONFLICT', `another enabled flow already owns deposit address ${flow.deposit_address_id}`);
+        if (isUniqueViolation(err, 'flows_one_enabled_per_address_uq'))
+          throw new AppError('CONFLICT', `another enabled flow already owns deposit address ${flow.deposit_address_id}`);
         throw err;
       }
     },

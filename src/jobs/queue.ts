@@ -45,7 +45,9 @@ const RETRY_BACKOFF_MAX_MS = 10 * 60_000;
 export function createJobQueue(deps: JobQueueDeps): JobQueue {
   const handlers = new Map<string, JobHandler>();
 
-  async function claim(): Promise<{ id: string; kind: string; payload: Record<string, unknown>; attempts: number; max_attempts: number }[]> {
+  async function claim(): Promise<
+    { id: string; kind: string; payload: Record<string, unknown>; attempts: number; max_attempts: number }[]
+  > {
     const now = deps.clock.now();
     const leaseUntil = new Date(now.getTime() + deps.leaseMs);
     const kinds = [...handlers.keys()];
@@ -64,7 +66,13 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     return res.rows;
   }
 
-  async function runOne(job: { id: string; kind: string; payload: Record<string, unknown>; attempts: number; max_attempts: number }): Promise<void> {
+  async function runOne(job: {
+    id: string;
+    kind: string;
+    payload: Record<string, unknown>;
+    attempts: number;
+    max_attempts: number;
+  }): Promise<void> {
     const handler = handlers.get(job.kind);
     if (!handler) return;
     try {
@@ -99,7 +107,11 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     return jobs.length;
   }
 
-  const loop = createPollLoop({ intervalMs: deps.pollIntervalMs, run: runDue, onError: (err) => deps.logger.error({ err }, 'job poll failed') });
+  const loop = createPollLoop({
+    intervalMs: deps.pollIntervalMs,
+    run: runDue,
+    onError: (err) => deps.logger.error({ err }, 'job poll failed'),
+  });
 
   return {
     async enqueue(tx, o) {

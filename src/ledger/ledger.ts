@@ -50,7 +50,8 @@ export function assertBalanced(entries: Entry[]): void {
     if (e.amount === 0n) throw new AppError('INTERNAL', `ledger: zero entry on ${e.account}`);
     sums.set(e.asset, (sums.get(e.asset) ?? 0n) + e.amount);
   }
-  for (const [asset, sum] of sums) if (sum !== 0n) throw new AppError('INTERNAL', `ledger: journal does not balance in ${asset} (off by ${sum})`);
+  for (const [asset, sum] of sums)
+    if (sum !== 0n) throw new AppError('INTERNAL', `ledger: journal does not balance in ${asset} (off by ${sum})`);
 }
 
 export interface ReconciliationReport {
@@ -72,37 +73,59 @@ export function createLedger(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
   const { db } = deps;
 
   async function sumWhere(where: ReturnType<typeof sql>): Promise<Map<string, bigint>> {
-    const rows = await sql<{ asset: string; total: string }>`select asset, sum(amount)::text as total from ledger_entries where ${where} group by asset`.execute(db);
+    const rows = await sql<{
+      asset: string;
+      total: string;
+    }>`select asset, sum(amount)::text as total from ledger_entries where ${where} group by asset`.execute(db);
     return new Map(rows.rows.map((r) => [r.asset, BigInt(r.total)]));
   }
 
   return {
     async post(tx, j) {
       assertBalanced(j.entries);
-      const existing = await tx.selectFrom('ledger_journals').select('id').where('kind', '=', j.kind).where('ref_id', '=', j.refId).executeTakeFirst();
+      const existing = await tx
+        .selectFrom('ledger_journals')
+        .select('id')
+        .where('kind', '=', j.kind)
+        .where('ref_id', '=', j.refId)
+        .executeTakeFirst();
       if (existing) return existing.id;
       const id = deps.ids.next('journal');
       const now = deps.clock.now();
       await tx.insertInto('ledger_journals').values({ id, kind: j.kind, ref_id: j.refId, memo: j.memo, created_at: now }).execute();
       await tx
         .insertInto('ledger_entries')
-        .values(j.entries.map((e) => ({ journal_id: id, account: e.account, asset: e.asset, amount: e.amount.toString(), created_at: now })))
+        .values(
+          j.entries.map((e) => ({ journal_id: id, account: e.account, asset: e.asset, amount: e.amount.toString(), created_at: now })),
+        )
         .execute();
       return id;
     },
 
     async balance(account, asset, q = db) {
-      const r = await sql<{ total: string | null }>`select sum(amount)::text as total from ledger_entries where account = ${account} and asset = ${asset}`.execute(q);
+      const r = await sql<{
+        total: string | null;
+      }>`select sum(amount)::text as total from ledger_entries where account = ${account} and asset = ${asset}`.execute(q);
       return BigInt(r.rows[0]?.total ?? '0');
     },
 
     balancesByPrefix: (prefix) => sumWhere(sql`account like ${`${prefix.replace(/[\\%_]/g, (m) => `\\${m}`)}%`}`),
 
     async journalsFor(refId) {
-      const journals = await db.selectFrom('ledger_journals').select(['id', 'kind']).where('ref_id', '=', refId).orderBy('created_at').execute();
+      const journals = await db
+        .selectFrom('ledger_journals')
+        .select(['id', 'kind'])
+        .where('ref_id', '=', refId)
+        .orderBy('created_at')
+        .execute();
       const out = [];
       for (const jn of journals) {
-        const entries = await db.selectFrom('ledger_entries').select(['account', 'asset', 'amount']).where('journal_id', '=', jn.id).orderBy('id').execute();
+        const entries = await db
+          .selectFrom('ledger_entries')
+          .select(['account', 'asset', 'amount'])
+          .where('journal_id', '=', jn.id)
+          .orderBy('id')
+          .execute();
         out.push({ kind: jn.kind, entries: entries.map((e) => ({ account: e.account, asset: e.asset, amount: BigInt(e.amount) })) });
       }
       return out;
@@ -123,21 +146,37 @@ export function createLedger(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         where status = 'SETTLED' group by from_currency`.execute(db);
       const assets = new Set([...liabilities.keys(), ...credited.rows.map((r) => r.currency), ...traded.rows.map((r) => r.currency)]);
       for (const asset of assets) {
-        const expected = BigInt(credited.rows.find((r) => r.currency === asset)?.total ?? '0') - BigInt(traded.rows.find((r) => r.currency === asset)?.total ?? '0');
+        const expected =
+          BigInt(credited.rows.find((r) => r.currency === asset)?.total ?? '0') -
+          BigInt(traded.rows.find((r) => r.currency === asset)?.total ?? '0');
         const actual = -(liabilities.get(asset) ?? 0n); // liabilities carry credit (negative) balances
-        checks.push({ name: 'customer crypto liabilities = confirmed deposits − settled trades', asset, ok: expected === actual, expected: expected.toString(), actual: actual.toString() });
+        checks.push({
+          name: 'customer crypto liabilities = confirmed deposits − settled trades',
+          asset,
+          ok: expected === actual,
+          expected: expected.toString(),
+          actual: actual.toString(),
+        });
       }
 
       // Fiat owed to customers (payable + in transit) = settled trades − settled payouts.
       const payables = await sumWhere(sql`account like 'liability:customer_fiat:%' or account = 'liability:payouts_in_transit'`);
       const tradedFiat = await sql<{ currency: string; total: string }>`
-        select to_currency as currency, sum(to_amount)::text as total from trades where status = 'SETTLED' group by to_currency`.execute(db);
+        select to_currency as currency, sum(to_amount)::text as total from trades where status = 'SETTLED' group by to_currency`.execute(
+        db,
+      );
       const paidOut = await paidOutByCurrency(db);
       const fiatAssets = new Set([...[...payables.keys()].filter((a) => !a.includes(':')), ...tradedFiat.rows.map((r) => r.currency)]);
       for (const asset of fiatAssets) {
         const expected = BigInt(tradedFiat.rows.find((r) => r.currency === asset)?.total ?? '0') - (paidOut.get(asset) ?? 0n);
         const actual = -(payables.get(asset) ?? 0n);
-        checks.push({ name: 'fiat payables = settled trades − settled payouts', asset, ok: expected === actual, expected: expected.toString(), actual: actual.toString() });
+        checks.push({
+          name: 'fiat payables = settled trades − settled payouts',
+          asset,
+          ok: expected === actual,
+          expected: expected.toString(),
+          actual: actual.toString(),
+        });
       }
       const ok = unbalanced.rows.length === 0 && checks.every((c) => c.ok);
       return { ok, checks, unbalancedJournals: unbalanced.rows.map((r) => r.journal_id) };
@@ -147,6 +186,9 @@ export function createLedger(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
 
 /** Settled payouts per currency (a payout returned after settling is owed again, so it is not counted). */
 async function paidOutByCurrency(db: Kysely<DB>): Promise<Map<string, bigint>> {
-  const rows = await sql<{ currency: string; total: string }>`select currency, sum(amount)::text as total from payouts where status = 'SETTLED' group by currency`.execute(db);
+  const rows = await sql<{
+    currency: string;
+    total: string;
+  }>`select currency, sum(amount)::text as total from payouts where status = 'SETTLED' group by currency`.execute(db);
   return new Map(rows.rows.map((r) => [r.currency, BigInt(r.total)]));
 }

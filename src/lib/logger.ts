@@ -40,7 +40,14 @@ export function createLogger(opts: { level: string; destination?: pino.Destinati
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { service: 'openramp' },
       // Fastify logs requests through these: never headers or bodies, and no query values.
-      serializers: { req: (req: LoggedRequest) => ({ id: req.id, method: req.method, url: req.url === undefined ? undefined : redactUrl(req.url), remoteAddress: req.ip }) },
+      serializers: {
+        req: (req: LoggedRequest) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url === undefined ? undefined : redactUrl(req.url),
+          remoteAddress: req.ip,
+        }),
+      },
     },
     opts.destination,
   );

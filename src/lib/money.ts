@@ -68,7 +68,9 @@ export function parseRate(s: string): Rate | null {
 }
 
 export function formatRate(r: Rate): string {
-  return formatDecimal(r.value, r.scale).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return formatDecimal(r.value, r.scale)
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
 }
 
 /** Multiplies two exact rates. */
@@ -81,7 +83,12 @@ export function mulRate(a: Rate, b: Rate): Rate {
  * returned as an exact fraction of one target minor unit (numerator/denominator) so callers can
  * book it rather than lose it.
  */
-export function convert(amount: bigint, fromScale: number, rate: Rate, toScale: number): { out: bigint; remainderNum: bigint; remainderDen: bigint } {
+export function convert(
+  amount: bigint,
+  fromScale: number,
+  rate: Rate,
+  toScale: number,
+): { out: bigint; remainderNum: bigint; remainderDen: bigint } {
   if (amount < 0n) throw new RangeError('convert: negative amount');
   const num = amount * rate.value * 10n ** BigInt(toScale);
   const den = 10n ** BigInt(fromScale + rate.scale);

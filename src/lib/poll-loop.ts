@@ -14,10 +14,7 @@ export function createPollLoop(opts: { intervalMs: number; run: () => Promise<un
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
-      current = opts
-        .run()
-        .catch(opts.onError)
-        .finally(schedule);
+      current = opts.run().catch(opts.onError).finally(schedule);
     }, opts.intervalMs);
     timer.unref?.();
   };

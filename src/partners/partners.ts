@@ -66,7 +66,14 @@ export function newWebhookSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
-export function createPartners(deps: { db: Kysely<DB>; box: SecretBox; ids: IdGenerator; clock: Clock; keyPrefix: string; keyCacheTtlMs: number }): Partners {
+export function createPartners(deps: {
+  db: Kysely<DB>;
+  box: SecretBox;
+  ids: IdGenerator;
+  clock: Clock;
+  keyPrefix: string;
+  keyCacheTtlMs: number;
+}): Partners {
   const { db, box, ids, clock } = deps;
   // Decrypting a secret per request would cost a DB round trip and an AES operation; a short
   // cache keeps the signed hot path fast. Changes made through this process invalidate it at
@@ -82,7 +89,15 @@ export function createPartners(deps: { db: Kysely<DB>; box: SecretBox; ids: IdGe
     const keyId = ids.next('apiKey');
     await db
       .insertInto('api_keys')
-      .values({ id: keyId, partner_id: partnerId, api_key: apiKey, secret_enc: box.seal(apiSecret), status: 'ACTIVE', created_at: clock.now(), revoked_at: null })
+      .values({
+        id: keyId,
+        partner_id: partnerId,
+        api_key: apiKey,
+        secret_enc: box.seal(apiSecret),
+        status: 'ACTIVE',
+        created_at: clock.now(),
+        revoked_at: null,
+      })
       .execute();
     return { keyId, apiKey, apiSecret };
   }
@@ -90,7 +105,14 @@ export function createPartners(deps: { db: Kysely<DB>; box: SecretBox; ids: IdGe
   async function get(partnerId: string): Promise<PartnerSettings> {
     const p = await db.selectFrom('partners').selectAll().where('id', '=', partnerId).executeTakeFirst();
     if (!p) throw notFound('partner', partnerId);
-    return { id: p.id, name: p.name, callbackUrl: p.callback_url, subscribedEvents: p.subscribed_events, ipWhitelist: p.ip_whitelist, createdAt: p.created_at };
+    return {
+      id: p.id,
+      name: p.name,
+      callbackUrl: p.callback_url,
+      subscribedEvents: p.subscribed_events,
+      ipWhitelist: p.ip_whitelist,
+      createdAt: p.created_at,
+    };
   }
 
   return {
@@ -121,7 +143,15 @@ export function createPartners(deps: { db: Kysely<DB>; box: SecretBox; ids: IdGe
         const apiSecret = randomToken('ors_', 32);
         await tx
           .insertInto('api_keys')
-          .values({ id: ids.next('apiKey'), partner_id: partnerId, api_key: apiKey, secret_enc: box.seal(apiSecret), status: 'ACTIVE', created_at: now, revoked_at: null })
+          .values({
+            id: ids.next('apiKey'),
+            partner_id: partnerId,
+            api_key: apiKey,
+            secret_enc: box.seal(apiSecret),
+            status: 'ACTIVE',
+            created_at: now,
+            revoked_at: null,
+          })
           .execute();
         return { partnerId, apiKey, apiSecret, webhookSecret };
       });
@@ -129,19 +159,36 @@ export function createPartners(deps: { db: Kysely<DB>; box: SecretBox; ids: IdGe
 
     async createApiKey(partnerId) {
       await get(partnerId);
-      const active = await db.selectFrom('api_keys').select((eb) => eb.fn.countAll<string>().as('n')).where('partner_id', '=', partnerId).where('status', '=', 'ACTIVE').executeTakeFirstOrThrow();
-      if (Number(active.n) >= ACTIVE_KEYS_MAX) throw preconditionFailed(`partner already has ${ACTIVE_KEYS_MAX} active API keys; revoke one first`);
+      const active = await db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('partner_id', '=', partnerId)
+        .where('status', '=', 'ACTIVE')
+        .executeTakeFirstOrThrow();
+      if (Number(active.n) >= ACTIVE_KEYS_MAX)
+        throw preconditionFailed(`partner already has ${ACTIVE_KEYS_MAX} active API keys; revoke one first`);
       return newKey(partnerId);
     },
 
     async revokeApiKey(partnerId, keyId) {
-      const res = await db.updateTable('api_keys').set({ status: 'REVOKED', revoked_at: clock.now() }).where('id', '=', keyId).where('partner_id', '=', partnerId).where('status', '=', 'ACTIVE').executeTakeFirst();
+      const res = await db
+        .updateTable('api_keys')
+        .set({ status: 'REVOKED', revoked_at: clock.now() })
+        .where('id', '=', keyId)
+        .where('partner_id', '=', partnerId)
+        .where('status', '=', 'ACTIVE')
+        .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) throw notFound('active API key', keyId);
       invalidate(partnerId);
     },
 
     async listApiKeys(partnerId) {
-      const rows = await db.selectFrom('api_keys').select(['id', 'api_key', 'status', 'created_at']).where('partner_id', '=', partnerId).orderBy('created_at').execute();
+      const rows = await db
+        .selectFrom('api_keys')
+        .select(['id', 'api_key', 'status', 'created_at'])
+        .where('partner_id', '=', partnerId)
+        .orderBy('created_at')
+        .execute();
       return rows.map((r) => ({ keyId: r.id, apiKey: r.api_key, status: r.status, createdAt: r.created_at }));
     },
 
@@ -152,13 +199,27 @@ export function createPartners(deps: { db: Kysely<DB>; box: SecretBox; ids: IdGe
       const row = await db
         .selectFrom('api_keys')
         .innerJoin('partners', 'partners.id', 'api_keys.partner_id')
-        .select(['api_keys.id as keyId', 'api_keys.partner_id as partnerId', 'api_keys.secret_enc', 'partners.name', 'partners.ip_whitelist', 'partners.rate_limit_per_minute'])
+        .select([
+          'api_keys.id as keyId',
+          'api_keys.partner_id as partnerId',
+          'api_keys.secret_enc',
+          'partners.name',
+          'partners.ip_whitelist',
+          'partners.rate_limit_per_minute',
+        ])
         .where('api_keys.api_key', '=', apiKey)
         .where('api_keys.status', '=', 'ACTIVE')
         .where('partners.status', '=', 'ACTIVE')
         .executeTakeFirst();
       const value: ResolvedKey | null = row
-        ? { keyId: row.keyId, partnerId: row.partnerId, partnerName: row.name, secret: box.open(row.secret_enc), ipWhitelist: row.ip_whitelist, rateLimitPerMinute: row.rate_limit_per_minute }
+        ? {
+            keyId: row.keyId,
+            partnerId: row.partnerId,
+            partnerName: row.name,
+            secret: box.open(row.secret_enc),
+            ipWhitelist: row.ip_whitelist,
+            rateLimitPerMinute: row.rate_limit_per_minute,
+          }
         : null;
       if (keyCache.size > 10_000) keyCache.clear();
       keyCache.set(apiKey, { value, expiresMs: nowMs + deps.keyCacheTtlMs });
@@ -169,24 +230,47 @@ export function createPartners(deps: { db: Kysely<DB>; box: SecretBox; ids: IdGe
 
     async list() {
       const rows = await db.selectFrom('partners').selectAll().orderBy('created_at').execute();
-      return rows.map((p) => ({ id: p.id, name: p.name, callbackUrl: p.callback_url, subscribedEvents: p.subscribed_events, ipWhitelist: p.ip_whitelist, createdAt: p.created_at }));
+      return rows.map((p) => ({
+        id: p.id,
+        name: p.name,
+        callbackUrl: p.callback_url,
+        subscribedEvents: p.subscribed_events,
+        ipWhitelist: p.ip_whitelist,
+        createdAt: p.created_at,
+      }));
     },
 
     async setCallbackUrl(partnerId, url) {
-      await db.updateTable('partners').set({ callback_url: url === '' ? null : url, updated_at: clock.now() }).where('id', '=', partnerId).execute();
+      await db
+        .updateTable('partners')
+        .set({ callback_url: url === '' ? null : url, updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .execute();
     },
 
     async setSubscribedEvents(partnerId, events) {
-      await db.updateTable('partners').set({ subscribed_events: JSON.stringify([...new Set(events)]), updated_at: clock.now() }).where('id', '=', partnerId).execute();
+      await db
+        .updateTable('partners')
+        .set({ subscribed_events: JSON.stringify([...new Set(events)]), updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .execute();
     },
 
     async setIpWhitelist(partnerId, ips) {
-      await db.updateTable('partners').set({ ip_whitelist: JSON.stringify([...new Set(ips)]), updated_at: clock.now() }).where('id', '=', partnerId).execute();
+      await db
+        .updateTable('partners')
+        .set({ ip_whitelist: JSON.stringify([...new Set(ips)]), updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .execute();
       invalidate(partnerId);
     },
 
     async webhookSecrets(partnerId) {
-      const p = await db.selectFrom('partners').select(['webhook_secret_enc', 'webhook_secret_prev_enc']).where('id', '=', partnerId).executeTakeFirst();
+      const p = await db
+        .selectFrom('partners')
+        .select(['webhook_secret_enc', 'webhook_secret_prev_enc'])
+        .where('id', '=', partnerId)
+        .executeTakeFirst();
       if (!p) throw notFound('partner', partnerId);
       return [box.open(p.webhook_secret_enc), ...(p.webhook_secret_prev_enc ? [box.open(p.webhook_secret_prev_enc)] : [])];
     },
@@ -195,12 +279,24 @@ export function createPartners(deps: { db: Kysely<DB>; box: SecretBox; ids: IdGe
       const p = await db.selectFrom('partners').select(['webhook_secret_enc']).where('id', '=', partnerId).executeTakeFirst();
       if (!p) throw notFound('partner', partnerId);
       const secret = newWebhookSecret();
-      await db.updateTable('partners').set({ webhook_secret_enc: box.seal(secret), webhook_secret_prev_enc: p.webhook_secret_enc, updated_at: clock.now() }).where('id', '=', partnerId).execute();
+      await db
+        .updateTable('partners')
+        .set({ webhook_secret_enc: box.seal(secret), webhook_secret_prev_enc: p.webhook_secret_enc, updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .execute();
       return secret;
     },
 
     async webhookSigningKey(partnerId) {
-      const row = await db.selectFrom('api_keys').select(['api_key', 'secret_enc']).where('partner_id', '=', partnerId).where('status', '=', 'ACTIVE').orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+      const row = await db
+        .selectFrom('api_keys')
+        .select(['api_key', 'secret_enc'])
+        .where('partner_id', '=', partnerId)
+        .where('status', '=', 'ACTIVE')
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst();
       return row ? { apiKey: row.api_key, apiSecret: box.open(row.secret_enc) } : null;
     },
   };

@@ -129,7 +129,11 @@ export interface Payouts {
   fundTreasury(currency: FiatAsset, amountMinor: bigint, reference?: string): Promise<{ journalId: string; balance: bigint }>;
   treasury(): Promise<{ currency: string; bank: string; inTransit: string; available: string; waiting: number }[]>;
   get(partnerId: string, id: string): Promise<PayoutRow>;
-  list(partnerId: string, page: Page, filter: { status?: PayoutRow['status']; tradeId?: string; customerId?: string }): Promise<PageResult<PayoutRow>>;
+  list(
+    partnerId: string,
+    page: Page,
+    filter: { status?: PayoutRow['status']; tradeId?: string; customerId?: string },
+  ): Promise<PageResult<PayoutRow>>;
   /** The sandbox bank: reads submitted files, settles payouts on their date (or at once). */
   runSandboxBank(opts: { settleImmediately: boolean }): Promise<{ filesRead: number; settled: number }>;
 }
@@ -216,7 +220,9 @@ export function fileReferences(format: string, content: string): string[] {
     case 'cpa005':
       return parseCpa005(content).transactions.map((t) => t.crossReference);
     case 'aba':
-      return parseAba(content).details.filter((d) => d.transactionCode !== '13').map((d) => d.lodgementReference);
+      return parseAba(content)
+        .details.filter((d) => d.transactionCode !== '13')
+        .map((d) => d.lodgementReference);
     default:
       throw new AppError('INTERNAL', `unknown file format ${format}`);
   }
@@ -226,7 +232,14 @@ export function createPayouts(o: PayoutsOptions): Payouts {
   const { db, ids, clock, outbox, ledger } = o;
 
   async function emit(tx: Transaction<DB>, p: PayoutRow, type: 'PAYOUT_SUBMITTED' | 'PAYOUT_SETTLED' | 'PAYOUT_RETURNED') {
-    await outbox.append(tx, { partnerId: p.partner_id, type, objectType: 'payout', objectId: p.id, objectVersion: p.version, payload: payoutDetail(p) });
+    await outbox.append(tx, {
+      partnerId: p.partner_id,
+      type,
+      objectType: 'payout',
+      objectId: p.id,
+      objectVersion: p.version,
+      payload: payoutDetail(p),
+    });
   }
 
   function plan(currency: FiatAsset, amount: bigint) {
@@ -243,7 +256,19 @@ export function createPayouts(o: PayoutsOptions): Payouts {
     return bank - inTransit;
   }
 
-  async function insertAttempt(tx: Transaction<DB>, x: { partnerId: string; customerId: string; tradeId: string; bankAccountId: string; attempt: number; previousPayoutId: string | null; currency: FiatAsset; amount: bigint }) {
+  async function insertAttempt(
+    tx: Transaction<DB>,
+    x: {
+      partnerId: string;
+      customerId: string;
+      tradeId: string;
+      bankAccountId: string;
+      attempt: number;
+      previousPayoutId: string | null;
+      currency: FiatAsset;
+      amount: bigint;
+    },
+  ) {
     const { rail, sched } = plan(x.currency, x.amount);
     const now = clock.now();
     return tx
@@ -279,9 +304,22 @@ export function createPayouts(o: PayoutsOptions): Payouts {
       .executeTakeFirstOrThrow();
   }
 
-  async function submitGroup(rail: RailSpec, executionDate: string, payoutIds: string[]): Promise<{ submitted: number; file: { dir: string; name: string; content: string } | null }> {
+  async function submitGroup(
+    rail: RailSpec,
+    executionDate: string,
+    payoutIds: string[],
+  ): Promise<{ submitted: number; file: { dir: string; name: string; content: string } | null }> {
     return db.transaction().execute(async (tx) => {
-      const rows = await tx.selectFrom('payouts').selectAll().where('id', 'in', payoutIds).where('status', '=', 'PENDING').orderBy('created_at').orderBy('id').forUpdate().skipLocked().execute();
+      const rows = await tx
+        .selectFrom('payouts')
+        .selectAll()
+        .where('id', 'in', payoutIds)
+        .where('status', '=', 'PENDING')
+        .orderBy('created_at')
+        .orderBy('id')
+        .forUpdate()
+        .skipLocked()
+        .execute();
       if (rows.length === 0) return { submitted: 0, file: null };
       let avail = await available(tx, rail.currency);
       const go: PayoutRow[] = [];
@@ -291,11 +329,19 @@ export function createPayouts(o: PayoutsOptions): Payouts {
           avail -= amount;
           go.push(p);
         } else if (p.wait_reason !== INSUFFICIENT_TREASURY_FUNDS) {
-          await tx.updateTable('payouts').set({ wait_reason: INSUFFICIENT_TREASURY_FUNDS, updated_at: clock.now() }).where('id', '=', p.id).execute();
+          await tx
+            .updateTable('payouts')
+            .set({ wait_reason: INSUFFICIENT_TREASURY_FUNDS, updated_at: clock.now() })
+            .where('id', '=', p.id)
+            .execute();
         }
       }
       if (go.length === 0) return { submitted: 0, file: null };
-      const banks = await tx.selectFrom('bank_accounts').selectAll().where('id', 'in', [...new Set(go.map((p) => p.bank_account_id))]).execute();
+      const banks = await tx
+        .selectFrom('bank_accounts')
+        .selectAll()
+        .where('id', 'in', [...new Set(go.map((p) => p.bank_account_id))])
+        .execute();
       const bankById = new Map(banks.map((b) => [b.id, b]));
       const seq = Number((await sql<{ n: string }>`select nextval('payout_file_sequence')::text as n`.execute(tx)).rows[0]!.n);
       const batchId = ids.next('payoutBatch');
@@ -340,7 +386,15 @@ export function createPayouts(o: PayoutsOptions): Payouts {
       for (const p of go) {
         const updated = await tx
           .updateTable('payouts')
-          .set({ status: 'SUBMITTED', wait_reason: null, batch_id: batchId, bank_reference: refs.get(p.id) ?? null, submitted_at: now, updated_at: now, version: p.version + 1 })
+          .set({
+            status: 'SUBMITTED',
+            wait_reason: null,
+            batch_id: batchId,
+            bank_reference: refs.get(p.id) ?? null,
+            submitted_at: now,
+            updated_at: now,
+            version: p.version + 1,
+          })
           .where('id', '=', p.id)
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -361,7 +415,12 @@ export function createPayouts(o: PayoutsOptions): Payouts {
 
   async function settleInTx(tx: Transaction<DB>, p: PayoutRow): Promise<PayoutRow> {
     const now = clock.now();
-    const updated = await tx.updateTable('payouts').set({ status: 'SETTLED', settled_at: now, updated_at: now, version: p.version + 1 }).where('id', '=', p.id).returningAll().executeTakeFirstOrThrow();
+    const updated = await tx
+      .updateTable('payouts')
+      .set({ status: 'SETTLED', settled_at: now, updated_at: now, version: p.version + 1 })
+      .where('id', '=', p.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     await ledger.post(tx, {
       kind: 'payout.settled',
       refId: p.id,
@@ -378,7 +437,12 @@ export function createPayouts(o: PayoutsOptions): Payouts {
   return {
     async createForTrade(tradeId) {
       return db.transaction().execute(async (tx) => {
-        const existing = await tx.selectFrom('payouts').selectAll().where('trade_id', '=', tradeId).where('attempt', '=', 1).executeTakeFirst();
+        const existing = await tx
+          .selectFrom('payouts')
+          .selectAll()
+          .where('trade_id', '=', tradeId)
+          .where('attempt', '=', 1)
+          .executeTakeFirst();
         if (existing) return existing;
         const t = await tx.selectFrom('trades').selectAll().where('id', '=', tradeId).forUpdate().executeTakeFirst();
         if (!t) throw notFound('trade', tradeId);
@@ -387,13 +451,28 @@ export function createPayouts(o: PayoutsOptions): Payouts {
         const amount = BigInt(t.to_amount);
         // Invariant: a payout never exceeds what its trade settled.
         if (amount <= 0n || amount > BigInt(t.to_amount)) throw new AppError('INTERNAL', `payout for ${tradeId} out of bounds`);
-        return insertAttempt(tx, { partnerId: t.partner_id, customerId: t.customer_id, tradeId, bankAccountId: t.bank_account_id, attempt: 1, previousPayoutId: null, currency: t.to_currency, amount });
+        return insertAttempt(tx, {
+          partnerId: t.partner_id,
+          customerId: t.customer_id,
+          tradeId,
+          bankAccountId: t.bank_account_id,
+          attempt: 1,
+          previousPayoutId: null,
+          currency: t.to_currency,
+          amount,
+        });
       });
     },
 
     async runBatcher() {
       const now = clock.now();
-      const pending = await db.selectFrom('payouts').selectAll().where('status', '=', 'PENDING').orderBy('created_at').limit(o.batchSizeMax).execute();
+      const pending = await db
+        .selectFrom('payouts')
+        .selectAll()
+        .where('status', '=', 'PENDING')
+        .orderBy('created_at')
+        .limit(o.batchSizeMax)
+        .execute();
       const groups = new Map<string, { rail: RailSpec; date: string; ids: string[] }>();
       for (const p of pending) {
         const rail = RAILS[p.rail as RailId];
@@ -401,7 +480,17 @@ export function createPayouts(o: PayoutsOptions): Payouts {
         if (p.cutoff_at && p.cutoff_at.getTime() <= now.getTime()) {
           // Its window closed while it waited (e.g. for treasury funds): move to the next one.
           const sched = schedule(rail, new Date(now.getTime() + o.batchLeadMs));
-          await db.updateTable('payouts').set({ execution_date: sched.executionDate, expected_arrival_date: sched.expectedArrivalDate, cutoff_at: sched.cutoffAt, updated_at: now }).where('id', '=', p.id).where('status', '=', 'PENDING').execute();
+          await db
+            .updateTable('payouts')
+            .set({
+              execution_date: sched.executionDate,
+              expected_arrival_date: sched.expectedArrivalDate,
+              cutoff_at: sched.cutoffAt,
+              updated_at: now,
+            })
+            .where('id', '=', p.id)
+            .where('status', '=', 'PENDING')
+            .execute();
           if (!o.batchImmediately) continue;
           p.execution_date = sched.executionDate;
         }
@@ -443,15 +532,27 @@ export function createPayouts(o: PayoutsOptions): Payouts {
       return db.transaction().execute(async (tx) => {
         const p = await tx.selectFrom('payouts').selectAll().where('id', '=', payoutId).forUpdate().executeTakeFirst();
         if (!p) throw notFound('payout', payoutId);
-        if (p.status !== 'SUBMITTED' && p.status !== 'SETTLED') throw preconditionFailed(`payout ${payoutId} is ${p.status}; only SUBMITTED or SETTLED payouts can be returned`);
+        if (p.status !== 'SUBMITTED' && p.status !== 'SETTLED')
+          throw preconditionFailed(`payout ${payoutId} is ${p.status}; only SUBMITTED or SETTLED payouts can be returned`);
         const rail = RAILS[p.rail as RailId];
         const family = returnCodeFamily(rail);
         const reason = RETURN_CODES[family][reasonCode];
-        if (!reason) throw new AppError('INVALID_PARAMETERS', `reasonCode: "${reasonCode}" is not a ${rail.id} return code (one of ${Object.keys(RETURN_CODES[family]).join(', ')})`);
+        if (!reason)
+          throw new AppError(
+            'INVALID_PARAMETERS',
+            `reasonCode: "${reasonCode}" is not a ${rail.id} return code (one of ${Object.keys(RETURN_CODES[family]).join(', ')})`,
+          );
         const now = clock.now();
         const updated = await tx
           .updateTable('payouts')
-          .set({ status: 'RETURNED', return_code: reasonCode, return_reason: reason, returned_at: now, updated_at: now, version: p.version + 1 })
+          .set({
+            status: 'RETURNED',
+            return_code: reasonCode,
+            return_reason: reason,
+            returned_at: now,
+            updated_at: now,
+            version: p.version + 1,
+          })
           .where('id', '=', p.id)
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -473,19 +574,46 @@ export function createPayouts(o: PayoutsOptions): Payouts {
 
     async retry(partnerId, payoutId, bankAccountId) {
       return db.transaction().execute(async (tx) => {
-        const p = await tx.selectFrom('payouts').selectAll().where('id', '=', payoutId).where('partner_id', '=', partnerId).forUpdate().executeTakeFirst();
+        const p = await tx
+          .selectFrom('payouts')
+          .selectAll()
+          .where('id', '=', payoutId)
+          .where('partner_id', '=', partnerId)
+          .forUpdate()
+          .executeTakeFirst();
         if (!p) throw notFound('payout', payoutId);
         if (p.status !== 'RETURNED') throw preconditionFailed(`payout ${payoutId} is ${p.status}; only RETURNED payouts can be retried`);
-        const newer = await tx.selectFrom('payouts').select('id').where('trade_id', '=', p.trade_id).where('attempt', '>', p.attempt).executeTakeFirst();
+        const newer = await tx
+          .selectFrom('payouts')
+          .select('id')
+          .where('trade_id', '=', p.trade_id)
+          .where('attempt', '>', p.attempt)
+          .executeTakeFirst();
         if (newer) throw preconditionFailed(`payout ${payoutId} was already retried as ${newer.id}`);
-        if (p.attempt >= PAYOUT_ATTEMPTS_MAX) throw preconditionFailed(`payout for trade ${p.trade_id} has used all ${PAYOUT_ATTEMPTS_MAX} attempts; contact support`);
+        if (p.attempt >= PAYOUT_ATTEMPTS_MAX)
+          throw preconditionFailed(`payout for trade ${p.trade_id} has used all ${PAYOUT_ATTEMPTS_MAX} attempts; contact support`);
         const bankId = bankAccountId ?? p.bank_account_id;
-        const bank = await tx.selectFrom('bank_accounts').selectAll().where('id', '=', bankId).where('partner_id', '=', partnerId).executeTakeFirst();
+        const bank = await tx
+          .selectFrom('bank_accounts')
+          .selectAll()
+          .where('id', '=', bankId)
+          .where('partner_id', '=', partnerId)
+          .executeTakeFirst();
         if (!bank) throw notFound('bank account', bankId);
         if (bank.customer_id !== p.customer_id) throw preconditionFailed(`bankAccountId: ${bankId} belongs to another customer`);
         if (bank.verification_status !== 'VERIFIED') throw preconditionFailed(`bankAccountId: ${bankId} is ${bank.verification_status}`);
-        if (bank.currency !== p.currency) throw preconditionFailed(`bankAccountId: ${bankId} is a ${bank.currency} account; the payout is ${p.currency}`);
-        return insertAttempt(tx, { partnerId, customerId: p.customer_id, tradeId: p.trade_id, bankAccountId: bankId, attempt: p.attempt + 1, previousPayoutId: p.id, currency: p.currency as FiatAsset, amount: BigInt(p.amount) });
+        if (bank.currency !== p.currency)
+          throw preconditionFailed(`bankAccountId: ${bankId} is a ${bank.currency} account; the payout is ${p.currency}`);
+        return insertAttempt(tx, {
+          partnerId,
+          customerId: p.customer_id,
+          tradeId: p.trade_id,
+          bankAccountId: bankId,
+          attempt: p.attempt + 1,
+          previousPayoutId: p.id,
+          currency: p.currency as FiatAsset,
+          amount: BigInt(p.amount),
+        });
       });
     },
 
@@ -511,9 +639,21 @@ export function createPayouts(o: PayoutsOptions): Payouts {
       for (const currency of ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'SGD'] as const) {
         const bank = await ledger.balance(ACCOUNTS.bank(), currency);
         const inTransit = -(await ledger.balance(ACCOUNTS.payoutsInTransit(), currency));
-        const waiting = await db.selectFrom('payouts').select((eb) => eb.fn.countAll<string>().as('n')).where('currency', '=', currency).where('wait_reason', '=', INSUFFICIENT_TREASURY_FUNDS).where('status', '=', 'PENDING').executeTakeFirstOrThrow();
+        const waiting = await db
+          .selectFrom('payouts')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('currency', '=', currency)
+          .where('wait_reason', '=', INSUFFICIENT_TREASURY_FUNDS)
+          .where('status', '=', 'PENDING')
+          .executeTakeFirstOrThrow();
         const s = ASSET_SCALE[currency];
-        out.push({ currency, bank: formatDecimal(bank, s), inTransit: formatDecimal(inTransit, s), available: formatDecimal(bank - inTransit, s), waiting: Number(waiting.n) });
+        out.push({
+          currency,
+          bank: formatDecimal(bank, s),
+          inTransit: formatDecimal(inTransit, s),
+          available: formatDecimal(bank - inTransit, s),
+          waiting: Number(waiting.n),
+        });
       }
       return out;
     },
@@ -534,7 +674,13 @@ export function createPayouts(o: PayoutsOptions): Payouts {
 
     async runSandboxBank({ settleImmediately }) {
       let filesRead = 0;
-      const batches = await db.selectFrom('payout_batches').selectAll().where('status', '=', 'SUBMITTED').orderBy('created_at').limit(100).execute();
+      const batches = await db
+        .selectFrom('payout_batches')
+        .selectAll()
+        .where('status', '=', 'SUBMITTED')
+        .orderBy('created_at')
+        .limit(100)
+        .execute();
       for (const b of batches) {
         // The sandbox bank reads the file as a bank would; a file it cannot read stays unacknowledged.
         try {
@@ -544,7 +690,11 @@ export function createPayouts(o: PayoutsOptions): Payouts {
           o.logger.error({ err, batchId: b.id }, 'sandbox bank could not read a payment file');
           continue;
         }
-        await db.updateTable('payout_batches').set({ status: 'ACKNOWLEDGED', acknowledged_at: clock.now() }).where('id', '=', b.id).execute();
+        await db
+          .updateTable('payout_batches')
+          .set({ status: 'ACKNOWLEDGED', acknowledged_at: clock.now() })
+          .where('id', '=', b.id)
+          .execute();
         filesRead++;
       }
       const submitted = await db

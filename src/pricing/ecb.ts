@@ -36,7 +36,8 @@ export interface EcbRates {
   perEur: Map<string, Rate>;
 }
 
-const unavailable = (message: string, cause?: unknown) => new AppError('DEPENDENCY_UNAVAILABLE', message, cause === undefined ? {} : { cause });
+const unavailable = (message: string, cause?: unknown) =>
+  new AppError('DEPENDENCY_UNAVAILABLE', message, cause === undefined ? {} : { cause });
 
 function attributes(raw: string, where: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -68,7 +69,8 @@ function isIsoDate(s: string): boolean {
 export function parseEcbXml(xml: string): EcbRates {
   if (xml.trim() === '') throw unavailable('ECB rates: empty body');
   const body = xml.replace(/<!--[\s\S]*?-->/g, '');
-  if (!/<gesmes:Envelope[\s>]/.test(body) || !/<\/gesmes:Envelope>\s*$/.test(body)) throw unavailable('ECB rates: not a gesmes:Envelope document');
+  if (!/<gesmes:Envelope[\s>]/.test(body) || !/<\/gesmes:Envelope>\s*$/.test(body))
+    throw unavailable('ECB rates: not a gesmes:Envelope document');
   const days = new Map<string, Map<string, Rate>>();
   let day: Map<string, Rate> | null = null;
   let dayDate = '';
@@ -101,7 +103,8 @@ export function parseEcbXml(xml: string): EcbRates {
       if (!day) throw unavailable('ECB rates: a rate outside a dated <Cube>');
       const currency = attrs.get('currency');
       const rateText = attrs.get('rate');
-      if (currency === undefined || !/^[A-Z]{3}$/.test(currency)) throw unavailable(`ECB rates ${dayDate}: <Cube> without a valid currency (${JSON.stringify(currency ?? null)})`);
+      if (currency === undefined || !/^[A-Z]{3}$/.test(currency))
+        throw unavailable(`ECB rates ${dayDate}: <Cube> without a valid currency (${JSON.stringify(currency ?? null)})`);
       if (rateText === undefined) throw unavailable(`ECB rates ${dayDate}: ${currency} has no rate`);
       const rate = parseRate(rateText.trim());
       if (!rate) throw unavailable(`ECB rates ${dayDate}: ${currency} rate is not a positive decimal: ${JSON.stringify(rateText)}`);
@@ -232,7 +235,10 @@ export function createEcbRateSource(o: EcbRateSourceOptions): EcbRateSource {
       const rates = await current();
       const now = o.clock.now();
       const age = ecbAgeDays(rates.date, now);
-      if (age > o.staleAfterDays) throw unavailable(`ECB rates are stale: published ${rates.date}, ${age} days ago (limit ${o.staleAfterDays}); waiting for fresh rates`);
+      if (age > o.staleAfterDays)
+        throw unavailable(
+          `ECB rates are stale: published ${rates.date}, ${age} days ago (limit ${o.staleAfterDays}); waiting for fresh rates`,
+        );
       if (age < -1) throw unavailable(`ECB rates are dated in the future (${rates.date}); refusing them`);
       return { rate: ecbCrossRate(rates, usdPerToken, to), source: 'ecb', asOf: ecbPublishedAt(rates.date) };
     },

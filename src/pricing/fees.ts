@@ -21,7 +21,11 @@ export interface DefaultFeeSchedule {
   fixedFeeMinor: Record<RailId, bigint>;
 }
 
-export const ZERO_FEES: DefaultFeeSchedule = { spreadBps: 0, partnerFeeBps: 0, fixedFeeMinor: Object.fromEntries(RAIL_IDS.map((r) => [r, 0n])) as Record<RailId, bigint> };
+export const ZERO_FEES: DefaultFeeSchedule = {
+  spreadBps: 0,
+  partnerFeeBps: 0,
+  fixedFeeMinor: Object.fromEntries(RAIL_IDS.map((r) => [r, 0n])) as Record<RailId, bigint>,
+};
 
 export interface FeeScheduleInput {
   spreadBps: number;
@@ -60,7 +64,11 @@ export interface FeeSchedules extends Fees {
 }
 
 function checkBps(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > FEE_BPS_MAX) throw new AppError('INVALID_PARAMETERS', `${field}: must be an integer from 0 to ${FEE_BPS_MAX} (basis points), got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > FEE_BPS_MAX)
+    throw new AppError(
+      'INVALID_PARAMETERS',
+      `${field}: must be an integer from 0 to ${FEE_BPS_MAX} (basis points), got ${JSON.stringify(v)}`,
+    );
   return v;
 }
 
@@ -73,12 +81,18 @@ export function parseFeeScheduleInput(body: { spreadBps?: unknown; partnerFeeBps
   const partnerFeeBps = body.partnerFeeBps === undefined ? 0 : checkBps('partnerFeeBps', body.partnerFeeBps);
   const fixedFeeMinor: Partial<Record<RailId, bigint>> = {};
   const fixed = body.fixedFees ?? {};
-  if (typeof fixed !== 'object' || fixed === null || Array.isArray(fixed)) throw new AppError('INVALID_PARAMETERS', 'fixedFees: must be an object of rail → decimal string');
+  if (typeof fixed !== 'object' || fixed === null || Array.isArray(fixed))
+    throw new AppError('INVALID_PARAMETERS', 'fixedFees: must be an object of rail → decimal string');
   for (const [rail, value] of Object.entries(fixed)) {
-    if (!(RAIL_IDS as readonly string[]).includes(rail)) throw new AppError('INVALID_PARAMETERS', `fixedFees.${rail}: unknown rail (one of ${RAIL_IDS.join(', ')})`);
+    if (!(RAIL_IDS as readonly string[]).includes(rail))
+      throw new AppError('INVALID_PARAMETERS', `fixedFees.${rail}: unknown rail (one of ${RAIL_IDS.join(', ')})`);
     const currency = RAILS[rail as RailId].currency;
     const amount = typeof value === 'string' ? parseAmount(currency, value) : null;
-    if (amount === null) throw new AppError('INVALID_PARAMETERS', `fixedFees.${rail}: must be a decimal string in ${currency} with at most ${ASSET_SCALE[currency]} decimals, e.g. "0.25", got ${JSON.stringify(value)}`);
+    if (amount === null)
+      throw new AppError(
+        'INVALID_PARAMETERS',
+        `fixedFees.${rail}: must be a decimal string in ${currency} with at most ${ASSET_SCALE[currency]} decimals, e.g. "0.25", got ${JSON.stringify(value)}`,
+      );
     fixedFeeMinor[rail as RailId] = amount;
   }
   return { spreadBps, partnerFeeBps, fixedFeeMinor };
@@ -90,7 +104,16 @@ export function partnerFeeScheduleView(s: PartnerFeeSchedule) {
     isDefault: s.isDefault,
     spreadBps: s.spreadBps,
     partnerFeeBps: s.partnerFeeBps,
-    fixedFees: Object.fromEntries(RAIL_IDS.map((r) => [r, { currency: s.fixedFees[r].currency, amount: formatDecimal(s.fixedFees[r].amountMinor, ASSET_SCALE[s.fixedFees[r].currency]), source: s.fixedFees[r].source }])),
+    fixedFees: Object.fromEntries(
+      RAIL_IDS.map((r) => [
+        r,
+        {
+          currency: s.fixedFees[r].currency,
+          amount: formatDecimal(s.fixedFees[r].amountMinor, ASSET_SCALE[s.fixedFees[r].currency]),
+          source: s.fixedFees[r].source,
+        },
+      ]),
+    ),
     version: s.version,
     updateTime: s.updatedAt ? s.updatedAt.toISOString() : null,
   };
@@ -114,7 +137,11 @@ export function createFees(deps: { db: Kysely<DB>; clock: Clock; defaults: Defau
     const fixedFees = {} as PartnerFeeSchedule['fixedFees'];
     for (const rail of RAIL_IDS) {
       const mine = ownFee.get(rail);
-      fixedFees[rail] = { currency: RAILS[rail].currency, amountMinor: mine ?? defaults.fixedFeeMinor[rail], source: mine === undefined ? 'default' : 'partner' };
+      fixedFees[rail] = {
+        currency: RAILS[rail].currency,
+        amountMinor: mine ?? defaults.fixedFeeMinor[rail],
+        source: mine === undefined ? 'default' : 'partner',
+      };
     }
     return {
       partnerId,
@@ -155,7 +182,8 @@ export function createFees(deps: { db: Kysely<DB>; clock: Clock; defaults: Defau
       checkBps('spreadBps', input.spreadBps);
       checkBps('partnerFeeBps', input.partnerFeeBps);
       const rails = RAIL_IDS.filter((r) => input.fixedFeeMinor[r] !== undefined);
-      for (const r of rails) if (input.fixedFeeMinor[r]! < 0n) throw new AppError('INVALID_PARAMETERS', `fixedFees.${r}: must not be negative`);
+      for (const r of rails)
+        if (input.fixedFeeMinor[r]! < 0n) throw new AppError('INVALID_PARAMETERS', `fixedFees.${r}: must not be negative`);
       return db.transaction().execute(async (tx) => {
         const partner = await tx.selectFrom('partners').select('id').where('id', '=', partnerId).executeTakeFirst();
         if (!partner) throw notFound('partner', partnerId);
@@ -163,7 +191,14 @@ export function createFees(deps: { db: Kysely<DB>; clock: Clock; defaults: Defau
         // One upsert: it locks the partner's row, so concurrent replacements run one after the other.
         await tx
           .insertInto('partner_fee_schedules')
-          .values({ partner_id: partnerId, spread_bps: input.spreadBps, partner_fee_bps: input.partnerFeeBps, version: 1, created_at: now, updated_at: now })
+          .values({
+            partner_id: partnerId,
+            spread_bps: input.spreadBps,
+            partner_fee_bps: input.partnerFeeBps,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+          })
           .onConflict((oc) =>
             oc.column('partner_id').doUpdateSet((eb) => ({
               spread_bps: eb.ref('excluded.spread_bps'),
@@ -177,7 +212,14 @@ export function createFees(deps: { db: Kysely<DB>; clock: Clock; defaults: Defau
         if (rails.length > 0) {
           await tx
             .insertInto('partner_rail_fees')
-            .values(rails.map((r) => ({ partner_id: partnerId, rail: r, currency: RAILS[r].currency, fixed_fee: input.fixedFeeMinor[r]!.toString() })))
+            .values(
+              rails.map((r) => ({
+                partner_id: partnerId,
+                rail: r,
+                currency: RAILS[r].currency,
+                fixed_fee: input.fixedFeeMinor[r]!.toString(),
+              })),
+            )
             .execute();
         }
         return load(partnerId, tx);

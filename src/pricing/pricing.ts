@@ -1,5 +1,16 @@
 import { AppError } from '../lib/errors.ts';
-import { ASSET_SCALE, convert, bpsOf, formatDecimal, formatRate, mulRate, parseRate, type CryptoAsset, type FiatAsset, type Rate } from '../lib/money.ts';
+import {
+  ASSET_SCALE,
+  convert,
+  bpsOf,
+  formatDecimal,
+  formatRate,
+  mulRate,
+  parseRate,
+  type CryptoAsset,
+  type FiatAsset,
+  type Rate,
+} from '../lib/money.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { RailId } from '../rails/rails.ts';
 

@@ -28,7 +28,11 @@ export interface Holiday {
 
 /** Thrown for a year a table-driven calendar (SG) has no data for: better loud than a wrong date. */
 export class CalendarCoverageError extends RangeError {
-  constructor(readonly calendar: CalendarId, readonly year: number, range: { from: number; to: number }) {
+  constructor(
+    readonly calendar: CalendarId,
+    readonly year: number,
+    range: { from: number; to: number },
+  ) {
     super(`calendar ${calendar} has no holiday data for ${year} (covered: ${range.from}–${range.to}); add the gazetted dates`);
     this.name = 'CalendarCoverageError';
   }
@@ -41,23 +45,28 @@ export const CALENDAR_INFO: Record<CalendarId, { name: string; source: string }>
   },
   FED: {
     name: 'Federal Reserve Banks holidays — FedACH, Fedwire',
-    source: 'federalreserve.gov "Holidays Observed by the Federal Reserve System": Sunday holidays observed Monday; on Saturday holidays the Reserve Banks are open the preceding Friday',
+    source:
+      'federalreserve.gov "Holidays Observed by the Federal Reserve System": Sunday holidays observed Monday; on Saturday holidays the Reserve Banks are open the preceding Friday',
   },
   UK: {
     name: 'England & Wales bank holidays — Faster Payments, CHAPS, Bacs',
-    source: 'Banking and Financial Dealings Act 1971 sch. 1 + royal proclamations; GOV.UK https://www.gov.uk/bank-holidays.json (england-and-wales)',
+    source:
+      'Banking and Financial Dealings Act 1971 sch. 1 + royal proclamations; GOV.UK https://www.gov.uk/bank-holidays.json (england-and-wales)',
   },
   CA: {
     name: 'Payments Canada (ACSS/Lynx) non-business days — EFT',
-    source: 'Payments Canada holiday schedule; the ten general holidays of the Canada Labour Code s.166 (federally regulated); Bills of Exchange Act s.42',
+    source:
+      'Payments Canada holiday schedule; the ten general holidays of the Canada Labour Code s.166 (federally regulated); Bills of Exchange Act s.42',
   },
   AU: {
     name: 'RITS/BECS non-settlement days',
-    source: 'RBA "RITS Business Hours": closed weekends and New Year\'s Day, Australia Day, Good Friday, Easter Monday, Anzac Day, King\'s Birthday, Christmas Day, Boxing Day "where they are observed in NSW and Victoria"',
+    source:
+      'RBA "RITS Business Hours": closed weekends and New Year\'s Day, Australia Day, Good Friday, Easter Monday, Anzac Day, King\'s Birthday, Christmas Day, Boxing Day "where they are observed in NSW and Victoria"',
   },
   SG: {
     name: 'Singapore public holidays — MEPS+ (MAS)',
-    source: 'Holidays Act 1998 (Sunday → next day not itself a public holiday); dates gazetted yearly by the Ministry of Manpower (mom.gov.sg public holidays)',
+    source:
+      'Holidays Act 1998 (Sunday → next day not itself a public holiday); dates gazetted yearly by the Ministry of Manpower (mom.gov.sg public holidays)',
   },
 };
 

@@ -9,8 +9,33 @@
 import type { FiatAsset } from '../lib/money.ts';
 import { type CalendarId, addBusinessDays, isBusinessDay, nextBusinessDay } from './calendars.ts';
 
-export type RailId = 'SEPA_INSTANT' | 'SEPA_CT' | 'ACH' | 'ACH_SAME_DAY' | 'WIRE' | 'FPS' | 'CHAPS' | 'EFT' | 'NPP' | 'BECS' | 'FAST' | 'MEPS';
-export const RAIL_IDS: readonly RailId[] = ['SEPA_INSTANT', 'SEPA_CT', 'ACH', 'ACH_SAME_DAY', 'WIRE', 'FPS', 'CHAPS', 'EFT', 'NPP', 'BECS', 'FAST', 'MEPS'];
+export type RailId =
+  | 'SEPA_INSTANT'
+  | 'SEPA_CT'
+  | 'ACH'
+  | 'ACH_SAME_DAY'
+  | 'WIRE'
+  | 'FPS'
+  | 'CHAPS'
+  | 'EFT'
+  | 'NPP'
+  | 'BECS'
+  | 'FAST'
+  | 'MEPS';
+export const RAIL_IDS: readonly RailId[] = [
+  'SEPA_INSTANT',
+  'SEPA_CT',
+  'ACH',
+  'ACH_SAME_DAY',
+  'WIRE',
+  'FPS',
+  'CHAPS',
+  'EFT',
+  'NPP',
+  'BECS',
+  'FAST',
+  'MEPS',
+];
 
 export type RailCurrency = FiatAsset; // 'EUR' | 'USD' | 'GBP' | 'CAD' | 'AUD' | 'SGD'
 export type RailFileFormat = 'pain001' | 'nacha' | 'cpa005' | 'aba';
@@ -125,42 +150,162 @@ const DEFAULT_RAILS: Record<RailId, RailSpec> = {
   // EUR 100,000 (2020–2025 rulebooks; the 2025 rulebook drops the scheme maximum under the
   // Instant Payments Regulation (EU) 2024/886 — kept here as OpenRamp's routing threshold,
   // SPEC §8 "SEPA Instant (≤ 100,000)").
-  SEPA_INSTANT: { id: 'SEPA_INSTANT', currency: 'EUR', calendar: 'T2', timeZone: 'Europe/Berlin', cutoffs: [], alwaysOn: true, settlementDays: 0, maxAmountMinor: 10_000_000n, fileFormat: 'pain001' },
+  SEPA_INSTANT: {
+    id: 'SEPA_INSTANT',
+    currency: 'EUR',
+    calendar: 'T2',
+    timeZone: 'Europe/Berlin',
+    cutoffs: [],
+    alwaysOn: true,
+    settlementDays: 0,
+    maxAmountMinor: 10_000_000n,
+    fileFormat: 'pain001',
+  },
   // EPC SCT rulebook + PSD2 art. 83(1): credited to the payee's PSP by the end of the next
   // business day (D+1) on the T2 calendar. 15:00 CET/CEST: SPEC §8 ("SEPA 15:00 CET"), the usual
   // bank same-day cut-off ahead of the EBA STEP2-T afternoon cycles.
-  SEPA_CT: { id: 'SEPA_CT', currency: 'EUR', calendar: 'T2', timeZone: 'Europe/Berlin', cutoffs: ['15:00'], alwaysOn: false, settlementDays: 1, maxAmountMinor: null, fileFormat: 'pain001' },
+  SEPA_CT: {
+    id: 'SEPA_CT',
+    currency: 'EUR',
+    calendar: 'T2',
+    timeZone: 'Europe/Berlin',
+    cutoffs: ['15:00'],
+    alwaysOn: false,
+    settlementDays: 1,
+    maxAmountMinor: null,
+    fileFormat: 'pain001',
+  },
   // Nacha Operating Rules: next-day ACH credit settles one banking day after the effective
   // (execution) date. 17:00 ET: SPEC §8 ("ACH 17:00 ET"), a typical ODFI deadline (FedACH's own
   // last next-day deadline is 02:15 ET the following morning).
-  ACH: { id: 'ACH', currency: 'USD', calendar: 'FED', timeZone: 'America/New_York', cutoffs: ['17:00'], alwaysOn: false, settlementDays: 1, maxAmountMinor: null, fileFormat: 'nacha' },
+  ACH: {
+    id: 'ACH',
+    currency: 'USD',
+    calendar: 'FED',
+    timeZone: 'America/New_York',
+    cutoffs: ['17:00'],
+    alwaysOn: false,
+    settlementDays: 1,
+    maxAmountMinor: null,
+    fileFormat: 'nacha',
+  },
   // Nacha Same Day ACH / FedACH same-day windows: submission 10:30 ET (settles 13:00) and
   // 14:45 ET (settles 17:00); a third window (16:45 ET, settles 18:00, since 19 Mar 2021) exists
   // at FedACH but most ODFIs do not offer it to originators — add '16:45' if yours does.
   // Per-payment limit USD 1,000,000 (Nacha, since 18 Mar 2022).
-  ACH_SAME_DAY: { id: 'ACH_SAME_DAY', currency: 'USD', calendar: 'FED', timeZone: 'America/New_York', cutoffs: ['10:30', '14:45'], alwaysOn: false, settlementDays: 0, maxAmountMinor: 100_000_000n, fileFormat: 'nacha' },
+  ACH_SAME_DAY: {
+    id: 'ACH_SAME_DAY',
+    currency: 'USD',
+    calendar: 'FED',
+    timeZone: 'America/New_York',
+    cutoffs: ['10:30', '14:45'],
+    alwaysOn: false,
+    settlementDays: 0,
+    maxAmountMinor: 100_000_000n,
+    fileFormat: 'nacha',
+  },
   // Fedwire Funds Service: operating day ends 19:00 ET, third-party (customer) transfers cut off
   // 18:00 ET; real-time gross settlement, same day. Banks take wires as pain.001 (a NACHA file
   // cannot carry a wire).
-  WIRE: { id: 'WIRE', currency: 'USD', calendar: 'FED', timeZone: 'America/New_York', cutoffs: ['18:00'], alwaysOn: false, settlementDays: 0, maxAmountMinor: null, fileFormat: 'pain001' },
+  WIRE: {
+    id: 'WIRE',
+    currency: 'USD',
+    calendar: 'FED',
+    timeZone: 'America/New_York',
+    cutoffs: ['18:00'],
+    alwaysOn: false,
+    settlementDays: 0,
+    maxAmountMinor: null,
+    fileFormat: 'pain001',
+  },
   // Pay.UK Faster Payments: 24/7/365, scheme transaction limit GBP 1,000,000.
-  FPS: { id: 'FPS', currency: 'GBP', calendar: 'UK', timeZone: 'Europe/London', cutoffs: [], alwaysOn: true, settlementDays: 0, maxAmountMinor: 100_000_000n, fileFormat: 'pain001' },
+  FPS: {
+    id: 'FPS',
+    currency: 'GBP',
+    calendar: 'UK',
+    timeZone: 'Europe/London',
+    cutoffs: [],
+    alwaysOn: true,
+    settlementDays: 0,
+    maxAmountMinor: 100_000_000n,
+    fileFormat: 'pain001',
+  },
   // Bank of England RTGS/CHAPS operating day: CHAPS customer payments cut-off 17:40 London
   // (bank-to-bank 18:00); same-day settlement; no scheme maximum.
-  CHAPS: { id: 'CHAPS', currency: 'GBP', calendar: 'UK', timeZone: 'Europe/London', cutoffs: ['17:40'], alwaysOn: false, settlementDays: 0, maxAmountMinor: null, fileFormat: 'pain001' },
+  CHAPS: {
+    id: 'CHAPS',
+    currency: 'GBP',
+    calendar: 'UK',
+    timeZone: 'Europe/London',
+    cutoffs: ['17:40'],
+    alwaysOn: false,
+    settlementDays: 0,
+    maxAmountMinor: null,
+    fileFormat: 'pain001',
+  },
   // Payments Canada ACSS AFT (CPA-005 files): credits value-dated the next business day;
   // 16:00 Toronto is a typical FI file cut-off for next-day value (bank-specific — override).
-  EFT: { id: 'EFT', currency: 'CAD', calendar: 'CA', timeZone: 'America/Toronto', cutoffs: ['16:00'], alwaysOn: false, settlementDays: 1, maxAmountMinor: null, fileFormat: 'cpa005' },
+  EFT: {
+    id: 'EFT',
+    currency: 'CAD',
+    calendar: 'CA',
+    timeZone: 'America/Toronto',
+    cutoffs: ['16:00'],
+    alwaysOn: false,
+    settlementDays: 1,
+    maxAmountMinor: null,
+    fileFormat: 'cpa005',
+  },
   // NPP (Australian Payments Plus): 24/7/365, settled one by one in the RITS Fast Settlement
   // Service; limits are set by each bank, not the scheme. The spec's AUD file is ABA.
-  NPP: { id: 'NPP', currency: 'AUD', calendar: 'AU', timeZone: 'Australia/Sydney', cutoffs: [], alwaysOn: true, settlementDays: 0, maxAmountMinor: null, fileFormat: 'aba' },
+  NPP: {
+    id: 'NPP',
+    currency: 'AUD',
+    calendar: 'AU',
+    timeZone: 'Australia/Sydney',
+    cutoffs: [],
+    alwaysOn: true,
+    settlementDays: 0,
+    maxAmountMinor: null,
+    fileFormat: 'aba',
+  },
   // AusPayNet BECS (Direct Entry, ABA/Cemtex files): 16:00 Sydney is a typical bank cut-off for
   // the day's last exchange; funds reach the payee next business day (RITS calendar).
-  BECS: { id: 'BECS', currency: 'AUD', calendar: 'AU', timeZone: 'Australia/Sydney', cutoffs: ['16:00'], alwaysOn: false, settlementDays: 1, maxAmountMinor: null, fileFormat: 'aba' },
+  BECS: {
+    id: 'BECS',
+    currency: 'AUD',
+    calendar: 'AU',
+    timeZone: 'Australia/Sydney',
+    cutoffs: ['16:00'],
+    alwaysOn: false,
+    settlementDays: 1,
+    maxAmountMinor: null,
+    fileFormat: 'aba',
+  },
   // ABS FAST: 24/7/365, per-transaction limit SGD 200,000.
-  FAST: { id: 'FAST', currency: 'SGD', calendar: 'SG', timeZone: 'Asia/Singapore', cutoffs: [], alwaysOn: true, settlementDays: 0, maxAmountMinor: 20_000_000n, fileFormat: 'pain001' },
+  FAST: {
+    id: 'FAST',
+    currency: 'SGD',
+    calendar: 'SG',
+    timeZone: 'Asia/Singapore',
+    cutoffs: [],
+    alwaysOn: true,
+    settlementDays: 0,
+    maxAmountMinor: 20_000_000n,
+    fileFormat: 'pain001',
+  },
   // MAS MEPS+ (RTGS): 17:00 Singapore customer cut-off, same-day settlement.
-  MEPS: { id: 'MEPS', currency: 'SGD', calendar: 'SG', timeZone: 'Asia/Singapore', cutoffs: ['17:00'], alwaysOn: false, settlementDays: 0, maxAmountMinor: null, fileFormat: 'pain001' },
+  MEPS: {
+    id: 'MEPS',
+    currency: 'SGD',
+    calendar: 'SG',
+    timeZone: 'Asia/Singapore',
+    cutoffs: ['17:00'],
+    alwaysOn: false,
+    settlementDays: 0,
+    maxAmountMinor: null,
+    fileFormat: 'pain001',
+  },
 };
 
 /** Checks a rail spec (zone exists, cut-offs well-formed and ascending, numbers sane). */
@@ -176,7 +321,8 @@ export function validateRail(spec: RailSpec): void {
     prev = mins;
   }
   if (spec.alwaysOn && spec.cutoffs.length > 0) throw new RangeError(`${where}: an always-on rail has no cut-offs`);
-  if (!Number.isSafeInteger(spec.settlementDays) || spec.settlementDays < 0) throw new RangeError(`${where}: settlementDays must be a non-negative integer`);
+  if (!Number.isSafeInteger(spec.settlementDays) || spec.settlementDays < 0)
+    throw new RangeError(`${where}: settlementDays must be a non-negative integer`);
   if (spec.maxAmountMinor !== null && spec.maxAmountMinor <= 0n) throw new RangeError(`${where}: maxAmountMinor must be positive or null`);
 }
 
@@ -199,7 +345,10 @@ function freezeTable(table: Record<RailId, RailSpec>): Record<RailId, RailSpec> 
 export const RAILS: Record<RailId, RailSpec> = freezeTable(DEFAULT_RAILS);
 
 /** A new (validated, frozen) table: `base` with per-rail field overrides, e.g. an operator's own bank cut-offs. */
-export function withRailOverrides(overrides: Partial<Record<RailId, Partial<Omit<RailSpec, 'id'>>>>, base: Record<RailId, RailSpec> = RAILS): Record<RailId, RailSpec> {
+export function withRailOverrides(
+  overrides: Partial<Record<RailId, Partial<Omit<RailSpec, 'id'>>>>,
+  base: Record<RailId, RailSpec> = RAILS,
+): Record<RailId, RailSpec> {
   const merged = {} as Record<RailId, RailSpec>;
   for (const id of RAIL_IDS) merged[id] = { ...base[id], ...overrides[id], id };
   return freezeTable(merged);
@@ -305,7 +454,12 @@ export function schedule(rail: RailSpec, at: Date): RailSchedule {
   }
   if (rail.cutoffs.length === 0) {
     const executionDate = addBusinessDays(rail.calendar, today, 0);
-    return { executionDate, expectedArrivalDate: addBusinessDays(rail.calendar, executionDate, rail.settlementDays), cutoffAt: null, window: 'continuous' };
+    return {
+      executionDate,
+      expectedArrivalDate: addBusinessDays(rail.calendar, executionDate, rail.settlementDays),
+      cutoffAt: null,
+      window: 'continuous',
+    };
   }
   let open = openWindowToday(rail, at);
   if (!open) {

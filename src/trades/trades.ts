@@ -56,7 +56,16 @@ export function remainderAtFineScale(t: { remainder_num: string; remainder_den: 
   return num * 10n ** BigInt(shift);
 }
 
-export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clock; outbox: Outbox; jobs: JobQueue; ledger: Ledger; rates: RateSource; fees: Fees }): Trades {
+export function createTrades(deps: {
+  db: Kysely<DB>;
+  ids: IdGenerator;
+  clock: Clock;
+  outbox: Outbox;
+  jobs: JobQueue;
+  ledger: Ledger;
+  rates: RateSource;
+  fees: Fees;
+}): Trades {
   const { db, ids, clock, outbox, ledger } = deps;
 
   /** `q`: the transaction when called inside one (events are built before commit). */
@@ -79,19 +88,32 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
       rateTime: t.rate_time.toISOString(),
       grossAmount: formatDecimal(BigInt(t.gross_amount), fs),
       // Itemised (SPEC §6): spread and fixed are OpenRamp's, partner is owed to the partner.
-      fees: feesView(t.to_currency as FiatAsset, { spreadFee: BigInt(t.spread_fee), fixedFee: BigInt(t.fixed_fee), partnerFee: BigInt(t.partner_fee) }),
+      fees: feesView(t.to_currency as FiatAsset, {
+        spreadFee: BigInt(t.spread_fee),
+        fixedFee: BigInt(t.fixed_fee),
+        partnerFee: BigInt(t.partner_fee),
+      }),
       // Rail the fixed fee was priced for: the payout rail expected for the gross amount at trade time.
       rail: t.fee_rail,
       roundingRemainder: formatDecimal(remainderAtFineScale(t), ROUNDING_SCALE),
       cancelReason: t.cancel_reason,
-      payouts: (await q.selectFrom('payouts').select(['id', 'status', 'attempt']).where('trade_id', '=', t.id).orderBy('attempt').execute()).map((p) => ({ id: p.id, status: p.status, attempt: p.attempt })),
+      payouts: (
+        await q.selectFrom('payouts').select(['id', 'status', 'attempt']).where('trade_id', '=', t.id).orderBy('attempt').execute()
+      ).map((p) => ({ id: p.id, status: p.status, attempt: p.attempt })),
       settledAt: t.settled_at ? t.settled_at.toISOString() : null,
       updateTime: t.updated_at.toISOString(),
     };
   }
 
   async function emit(tx: Kysely<DB>, t: TradeRow, type: 'TRADE_CREATED' | 'TRADE_SETTLED') {
-    await outbox.append(tx, { partnerId: t.partner_id, type, objectType: 'trade', objectId: t.id, objectVersion: t.version, payload: await detail(t, tx) });
+    await outbox.append(tx, {
+      partnerId: t.partner_id,
+      type,
+      objectType: 'trade',
+      objectId: t.id,
+      objectVersion: t.version,
+      payload: await detail(t, tx),
+    });
   }
 
   return {
@@ -109,7 +131,8 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         .where('deposits.id', '=', depositIds[0]!)
         .executeTakeFirst();
       if (!pair) throw new AppError('INTERNAL', `trade.create: deposit ${depositIds[0]} has no flow`);
-      if (!isCryptoAsset(pair.from) || !isFiatAsset(pair.to)) throw new AppError('INTERNAL', `trade.create: unsupported pair ${pair.from}/${pair.to}`);
+      if (!isCryptoAsset(pair.from) || !isFiatAsset(pair.to))
+        throw new AppError('INTERNAL', `trade.create: unsupported pair ${pair.from}/${pair.to}`);
       const rate = await deps.rates.quote(pair.from, pair.to); // throws a retryable error when no rate is available
       return db.transaction().execute(async (tx) => {
         // Lock the deposits first, then look for the trade: a concurrent run that got here first
@@ -122,7 +145,8 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         for (const d of deposits) {
           if (d.status !== 'CONFIRMED') throw new AppError('INTERNAL', `trade.create: deposit ${d.id} is ${d.status}`);
           if (d.trade_id) throw new AppError('INTERNAL', `trade.create: deposit ${d.id} already traded in ${d.trade_id}`);
-          if (d.currency !== first.currency || d.flow_id !== first.flow_id) throw new AppError('INTERNAL', 'trade.create: deposits of different tokens or flows');
+          if (d.currency !== first.currency || d.flow_id !== first.flow_id)
+            throw new AppError('INTERNAL', 'trade.create: deposits of different tokens or flows');
         }
         const flow = await tx.selectFrom('flows').selectAll().where('id', '=', first.flow_id!).executeTakeFirstOrThrow();
         const bank = await tx.selectFrom('bank_accounts').selectAll().where('id', '=', flow.bank_account_id).executeTakeFirstOrThrow();
@@ -130,7 +154,8 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         const from = first.currency;
         const to = bank.currency;
         if (!isCryptoAsset(from) || !isFiatAsset(to)) throw new AppError('INTERNAL', `trade.create: unsupported pair ${from}/${to}`);
-        if (from !== pair.from || to !== pair.to) throw new AppError('INTERNAL', `trade.create: pair changed under the quote (${pair.from}/${pair.to} → ${from}/${to})`);
+        if (from !== pair.from || to !== pair.to)
+          throw new AppError('INTERNAL', `trade.create: pair changed under the quote (${pair.from}/${pair.to} → ${from}/${to})`);
         const fromAmount = deposits.reduce((s, d) => s + BigInt(d.amount), 0n);
         // The partner's schedule; the fixed fee is that of the rail chosen for the gross amount now.
         const fees = await deps.fees.forPartner(first.partner_id, to, undefined, tx);
@@ -138,7 +163,8 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         // Cancel (with a reason, the crypto stays owed to the customer) when the payout could not lawfully proceed.
         let cancelReason: string | null = null;
         if (customer.status !== 'CONFIRMED') cancelReason = `CUSTOMER_NOT_CONFIRMED: customer is ${customer.status}`;
-        else if (bank.verification_status !== 'VERIFIED') cancelReason = `BANK_ACCOUNT_NOT_VERIFIED: ${bank.id} is ${bank.verification_status}`;
+        else if (bank.verification_status !== 'VERIFIED')
+          cancelReason = `BANK_ACCOUNT_NOT_VERIFIED: ${bank.id} is ${bank.verification_status}`;
         else if (q.toAmount === 0n) cancelReason = 'AMOUNT_BELOW_FEES: fees exceed the converted amount';
         const now = clock.now();
         const trade = await tx
@@ -174,9 +200,22 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        await tx.updateTable('deposits').set({ trade_id: trade.id, updated_at: now }).where('id', 'in', deposits.map((d) => d.id)).execute();
+        await tx
+          .updateTable('deposits')
+          .set({ trade_id: trade.id, updated_at: now })
+          .where(
+            'id',
+            'in',
+            deposits.map((d) => d.id),
+          )
+          .execute();
         await emit(tx, trade, 'TRADE_CREATED');
-        if (!cancelReason) await deps.jobs.enqueue(tx, { kind: TRADE_SETTLE_JOB, payload: { tradeId: trade.id }, uniqueKey: `${TRADE_SETTLE_JOB}:${trade.id}` });
+        if (!cancelReason)
+          await deps.jobs.enqueue(tx, {
+            kind: TRADE_SETTLE_JOB,
+            payload: { tradeId: trade.id },
+            uniqueKey: `${TRADE_SETTLE_JOB}:${trade.id}`,
+          });
         return trade;
       });
     },
@@ -192,7 +231,8 @@ export function createTrades(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Cl
         const houseFees = BigInt(t.spread_fee) + BigInt(t.fixed_fee); // OpenRamp's revenue
         const partnerFee = BigInt(t.partner_fee); // owed to the partner
         // Invariant: what the customer receives plus the itemised fees is exactly the gross conversion.
-        if (net < 0n || houseFees < 0n || partnerFee < 0n || net + houseFees + partnerFee !== gross) throw new AppError('INTERNAL', `trade ${t.id}: amounts do not add up`);
+        if (net < 0n || houseFees < 0n || partnerFee < 0n || net + houseFees + partnerFee !== gross)
+          throw new AppError('INTERNAL', `trade ${t.id}: amounts do not add up`);
         const entries: Entry[] = [
           { account: ACCOUNTS.customerCrypto(t.partner_id, t.customer_id), asset: t.from_currency, amount: from },
           { account: ACCOUNTS.houseCrypto(), asset: t.from_currency, amount: -from },

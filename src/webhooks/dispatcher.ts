@@ -105,7 +105,9 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
   async function fanOutBatch(): Promise<number> {
     const stable = await deps.horizon.stableSeq();
     return db.transaction().execute(async (tx) => {
-      const cursor = await sql<{ last_seq: string }>`select last_seq::text as last_seq from webhook_cursors where name = 'fanout' for update`.execute(tx);
+      const cursor = await sql<{
+        last_seq: string;
+      }>`select last_seq::text as last_seq from webhook_cursors where name = 'fanout' for update`.execute(tx);
       const last = BigInt(cursor.rows[0]?.last_seq ?? '0');
       if (stable <= last) return 0;
       const events = await tx
@@ -214,9 +216,15 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
       set locked_until = ${leaseUntil}, claim_token = ${token}, attempt_count = d.attempt_count + 1, updated_at = ${now}
       from picked, events as e, partners as p
       where d.id = picked.id and e.id = d.event_id and p.id = d.partner_id
-      returning d.id, d.partner_id, d.event_id, d.attempt_count, d.next_attempt_at, d.event_seq, e.type, e.payload, e.created_at, p.callback_url, p.updated_at as partner_version`.execute(db);
+      returning d.id, d.partner_id, d.event_id, d.attempt_count, d.next_attempt_at, d.event_seq, e.type, e.payload, e.created_at, p.callback_url, p.updated_at as partner_version`.execute(
+      db,
+    );
     return res.rows
-      .sort((a, b) => new Date(a.next_attempt_at).getTime() - new Date(b.next_attempt_at).getTime() || Number(BigInt(a.event_seq) - BigInt(b.event_seq)))
+      .sort(
+        (a, b) =>
+          new Date(a.next_attempt_at).getTime() - new Date(b.next_attempt_at).getTime() ||
+          Number(BigInt(a.event_seq) - BigInt(b.event_seq)),
+      )
       .map((r) => ({
         id: r.id,
         partnerId: r.partner_id,
@@ -238,14 +246,22 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     const nowMs = performance.now();
     const hit = signingCache.get(partnerId);
     if (hit && hit.version === version && hit.expiresMs > nowMs) return hit.value;
-    const value = Promise.all([deps.partners.webhookSigningKey(partnerId), deps.partners.webhookSecrets(partnerId)]).then(([apiKey, webhookSecrets]) => ({ apiKey, webhookSecrets }));
+    const value = Promise.all([deps.partners.webhookSigningKey(partnerId), deps.partners.webhookSecrets(partnerId)]).then(
+      ([apiKey, webhookSecrets]) => ({ apiKey, webhookSecrets }),
+    );
     if (signingCache.size >= SIGNING_CACHE_ENTRIES_MAX) signingCache.clear();
     signingCache.set(partnerId, { version, expiresMs: nowMs + SIGNING_CACHE_TTL_MS, value });
     value.catch(() => signingCache.delete(partnerId));
     return value;
   }
 
-  const failedBeforeSending = (error: string): SendResult => ({ statusCode: null, error, responseExcerpt: null, latencyMs: 0, aborted: false });
+  const failedBeforeSending = (error: string): SendResult => ({
+    statusCode: null,
+    error,
+    responseExcerpt: null,
+    latencyMs: 0,
+    aborted: false,
+  });
 
   async function attempt(c: Claimed, controller: AbortController): Promise<Outcome> {
     const url = c.callbackUrl ?? '';
@@ -256,8 +272,15 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
       if (problem) return { claimed: c, url, result: failedBeforeSending(`refused at delivery time (SSRF protection): ${problem}`) };
     }
     const signing = await signingMaterial(c.partnerId, c.partnerVersion);
-    if (!signing.apiKey) return { claimed: c, url, result: failedBeforeSending('the partner has no active API key, so the X-Signature header cannot be computed') };
-    const body = JSON.stringify(webhookEnvelope({ id: c.eventId, type: c.eventType, createdAt: c.eventCreatedAt, payload: c.eventPayload }));
+    if (!signing.apiKey)
+      return {
+        claimed: c,
+        url,
+        result: failedBeforeSending('the partner has no active API key, so the X-Signature header cannot be computed'),
+      };
+    const body = JSON.stringify(
+      webhookEnvelope({ id: c.eventId, type: c.eventType, createdAt: c.eventCreatedAt, payload: c.eventPayload }),
+    );
     const headers = webhookHeaders({
       url: new URL(c.callbackUrl),
       body,
@@ -266,7 +289,14 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
       nonce: randomUUID(),
       signing: { ...signing, apiKey: signing.apiKey },
     });
-    const result = await sendWebhook({ url: c.callbackUrl, headers, body, timeoutMs: config.timeoutMs, controller, ...(deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {}) });
+    const result = await sendWebhook({
+      url: c.callbackUrl,
+      headers,
+      body,
+      timeoutMs: config.timeoutMs,
+      controller,
+      ...(deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {}),
+    });
     return { claimed: c, url, result };
   }
 
@@ -355,7 +385,13 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
   async function release(c: Claimed): Promise<void> {
     await db
       .updateTable('webhook_deliveries')
-      .set((eb) => ({ locked_until: null, claim_token: null, attempt_count: eb('attempt_count', '-', 1), next_attempt_at: clock.now(), updated_at: clock.now() }))
+      .set((eb) => ({
+        locked_until: null,
+        claim_token: null,
+        attempt_count: eb('attempt_count', '-', 1),
+        next_attempt_at: clock.now(),
+        updated_at: clock.now(),
+      }))
       .where('id', '=', c.id)
       .where('claim_token', '=', c.token)
       .execute();

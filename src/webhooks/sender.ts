@@ -74,7 +74,13 @@ export async function sendWebhook(input: SendInput): Promise<SendResult> {
   let statusCode: number | null = null;
   let location: string | null = null;
   try {
-    const res = await (input.fetchImpl ?? fetch)(input.url, { method: 'POST', headers: input.headers, body: input.body, redirect: 'manual', signal: controller.signal });
+    const res = await (input.fetchImpl ?? fetch)(input.url, {
+      method: 'POST',
+      headers: input.headers,
+      body: input.body,
+      redirect: 'manual',
+      signal: controller.signal,
+    });
     statusCode = res.status;
     location = res.headers.get('location');
     let excerpt = '';
@@ -93,7 +99,11 @@ export async function sendWebhook(input: SendInput): Promise<SendResult> {
   } catch (err) {
     const latencyMs = elapsed();
     const aborted = !timedOut && controller.signal.aborted;
-    const error = timedOut ? `timed out after ${input.timeoutMs} ms${statusCode === null ? ' waiting for the response' : ''}` : aborted ? 'aborted: worker shutting down' : `request failed: ${clean(describe(err))}`;
+    const error = timedOut
+      ? `timed out after ${input.timeoutMs} ms${statusCode === null ? ' waiting for the response' : ''}`
+      : aborted
+        ? 'aborted: worker shutting down'
+        : `request failed: ${clean(describe(err))}`;
     return { statusCode, error, responseExcerpt: null, latencyMs, aborted };
   } finally {
     clearTimeout(timer);

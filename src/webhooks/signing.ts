@@ -26,7 +26,8 @@ export interface StoredEvent {
 
 /** The payload as delivered: the guide's sample reads `tradeId` from trade events (SPEC §1.3). */
 export function deliveredPayload(type: string, payload: Record<string, unknown>): Record<string, unknown> {
-  if (type.startsWith('TRADE_') && payload.tradeId === undefined && typeof payload.id === 'string') return { ...payload, tradeId: payload.id };
+  if (type.startsWith('TRADE_') && payload.tradeId === undefined && typeof payload.id === 'string')
+    return { ...payload, tradeId: payload.id };
   return payload;
 }
 
@@ -53,7 +54,14 @@ export interface SigningMaterial {
  * theirs); `nonce` is fresh per attempt; `webhook-id` is the event id, so it is the same on every
  * retry and redelivery and receivers can dedupe on it.
  */
-export function webhookHeaders(input: { url: URL; body: string; eventId: string; timestampSeconds: number; nonce: string; signing: SigningMaterial & { apiKey: { apiKey: string; apiSecret: string } } }): Record<string, string> {
+export function webhookHeaders(input: {
+  url: URL;
+  body: string;
+  eventId: string;
+  timestampSeconds: number;
+  nonce: string;
+  signing: SigningMaterial & { apiKey: { apiKey: string; apiSecret: string } };
+}): Record<string, string> {
   const timestamp = String(input.timestampSeconds);
   const { apiKey, apiSecret } = input.signing.apiKey;
   const signature = signRequest(apiSecret, {
@@ -75,6 +83,8 @@ export function webhookHeaders(input: { url: URL; body: string; eventId: string;
     'x-signature': signature,
     'webhook-id': input.eventId,
     'webhook-timestamp': timestamp,
-    'webhook-signature': input.signing.webhookSecrets.map((s) => standardWebhookSignature(s, input.eventId, timestamp, input.body)).join(' '),
+    'webhook-signature': input.signing.webhookSecrets
+      .map((s) => standardWebhookSignature(s, input.eventId, timestamp, input.body))
+      .join(' '),
   };
 }

@@ -16,7 +16,10 @@ export function isPublicAddress(ip: string): boolean {
   }
 }
 
-export async function checkCallbackUrl(raw: string, opts: { allowPrivate: boolean; resolve?: (host: string) => Promise<string[]> }): Promise<string | null> {
+export async function checkCallbackUrl(
+  raw: string,
+  opts: { allowPrivate: boolean; resolve?: (host: string) => Promise<string[]> },
+): Promise<string | null> {
   if (raw.length > CALLBACK_URL_MAX) return `callbackUrl: longer than ${CALLBACK_URL_MAX} characters`;
   let url: URL;
   try {
@@ -51,7 +54,10 @@ const DELIVERY_DNS_CACHE_ENTRIES_MAX = 10_000;
  * lookup per attempt on libuv's small thread pool. The residual window (the HTTP client resolves
  * the name again itself) is a few seconds at most.
  */
-export function createCachingResolver(resolve?: (host: string) => Promise<string[]>, ttlMs = DELIVERY_DNS_CACHE_TTL_MS): (host: string) => Promise<string[]> {
+export function createCachingResolver(
+  resolve?: (host: string) => Promise<string[]>,
+  ttlMs = DELIVERY_DNS_CACHE_TTL_MS,
+): (host: string) => Promise<string[]> {
   const inner = resolve ?? (async (h: string) => (await lookup(h, { all: true })).map((a) => a.address));
   const cache = new Map<string, { expiresMs: number; addresses: Promise<string[]> }>();
   return (host) => {

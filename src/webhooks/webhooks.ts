@@ -73,7 +73,13 @@ const STATUS_TO_DB = { PENDING: 'pending', SUCCEEDED: 'succeeded', FAILED: 'fail
 const STATUS_FROM_DB = { pending: 'PENDING', succeeded: 'SUCCEEDED', failed: 'FAILED' } as const;
 const iso = (d: Date | string) => new Date(d).toISOString();
 
-export function createWebhooks(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clock; horizon: EventHorizon; notify: () => void }): Webhooks {
+export function createWebhooks(deps: {
+  db: Kysely<DB>;
+  ids: IdGenerator;
+  clock: Clock;
+  horizon: EventHorizon;
+  notify: () => void;
+}): Webhooks {
   const { db, clock } = deps;
 
   return {
@@ -111,7 +117,15 @@ export function createWebhooks(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
       const byDelivery = new Map<string, DeliveryAttemptView[]>();
       for (const a of attempts) {
         const list = byDelivery.get(a.delivery_id) ?? [];
-        list.push({ attempt: a.attempt_number, url: a.request_url, statusCode: a.response_status, latencyMs: a.latency_ms, error: a.error, responseExcerpt: a.response_excerpt, createTime: iso(a.created_at) });
+        list.push({
+          attempt: a.attempt_number,
+          url: a.request_url,
+          statusCode: a.response_status,
+          latencyMs: a.latency_ms,
+          error: a.error,
+          responseExcerpt: a.response_excerpt,
+          createTime: iso(a.created_at),
+        });
         byDelivery.set(a.delivery_id, list);
       }
       return {
@@ -137,13 +151,22 @@ export function createWebhooks(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
     },
 
     async redeliver(partnerId, input) {
-      const partner = await db.selectFrom('partners').select(['callback_url', 'subscribed_events']).where('id', '=', partnerId).executeTakeFirst();
+      const partner = await db
+        .selectFrom('partners')
+        .select(['callback_url', 'subscribed_events'])
+        .where('id', '=', partnerId)
+        .executeTakeFirst();
       if (!partner) throw notFound('partner', partnerId);
       if (!partner.callback_url) throw preconditionFailed('no callback URL is set: set one with POST /callback-url first');
       let events: { id: string; seq: string }[];
       if ('eventId' in input) {
         // One named event is sent whatever the subscriptions say: the partner asked for it.
-        const e = await db.selectFrom('events').select(['id', 'seq']).where('id', '=', input.eventId).where('partner_id', '=', partnerId).executeTakeFirst();
+        const e = await db
+          .selectFrom('events')
+          .select(['id', 'seq'])
+          .where('id', '=', input.eventId)
+          .where('partner_id', '=', partnerId)
+          .executeTakeFirst();
         if (!e) throw notFound('event', input.eventId);
         events = [e];
       } else {
@@ -156,7 +179,11 @@ export function createWebhooks(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
           .where('created_at', '<=', input.to)
           .where('type', 'in', partner.subscribed_events.length > 0 ? partner.subscribed_events : ['-']);
         const n = await inRange.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-        if (Number(n.n) > REDELIVER_EVENTS_MAX) throw new AppError('INVALID_PARAMETERS', `from/to: the range holds ${n.n} events; at most ${REDELIVER_EVENTS_MAX} per request, so narrow it`);
+        if (Number(n.n) > REDELIVER_EVENTS_MAX)
+          throw new AppError(
+            'INVALID_PARAMETERS',
+            `from/to: the range holds ${n.n} events; at most ${REDELIVER_EVENTS_MAX} per request, so narrow it`,
+          );
         events = await inRange.select(['id', 'seq']).orderBy('seq').limit(REDELIVER_EVENTS_MAX).execute();
       }
       if (events.length === 0) return { count: 0, deliveryIds: [] };
@@ -179,7 +206,11 @@ export function createWebhooks(deps: { db: Kysely<DB>; ids: IdGenerator; clock: 
         completed_at: null,
       }));
       await db.transaction().execute(async (tx) => {
-        for (let i = 0; i < rows.length; i += REDELIVER_INSERT_CHUNK) await tx.insertInto('webhook_deliveries').values(rows.slice(i, i + REDELIVER_INSERT_CHUNK)).execute();
+        for (let i = 0; i < rows.length; i += REDELIVER_INSERT_CHUNK)
+          await tx
+            .insertInto('webhook_deliveries')
+            .values(rows.slice(i, i + REDELIVER_INSERT_CHUNK))
+            .execute();
       });
       deps.notify();
       return { count: rows.length, deliveryIds: rows.map((r) => r.id) };

@@ -17,7 +17,21 @@ const CONTRACT_ID = 'coinut-openapi.json';
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Schema = { [k: string]: Json };
 
-const STRUCTURE = ['properties', 'additionalProperties', 'patternProperties', 'required', 'items', 'allOf', 'anyOf', 'oneOf', 'not', 'enum', '$ref', 'minProperties', 'maxProperties'];
+const STRUCTURE = [
+  'properties',
+  'additionalProperties',
+  'patternProperties',
+  'required',
+  'items',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'enum',
+  '$ref',
+  'minProperties',
+  'maxProperties',
+];
 
 function isObj(v: Json | undefined): v is Schema {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -168,6 +182,8 @@ export function loadContract(file = CONTRACT_PATH): Contract {
 }
 
 export function formatFailure(what: string, r: ContractCheck, body: unknown): string {
-  const errs = r.errors.map((e) => `  - ${e.instancePath || '(root)'} ${e.message ?? ''} ${JSON.stringify(e.params)} [schema ${e.schemaPath}]`).join('\n');
+  const errs = r.errors
+    .map((e) => `  - ${e.instancePath || '(root)'} ${e.message ?? ''} ${JSON.stringify(e.params)} [schema ${e.schemaPath}]`)
+    .join('\n');
   return `${what}: response does not validate against ${r.schema}\najv errors:\n${errs}\nbody:\n${JSON.stringify(body, null, 2)}`;
 }

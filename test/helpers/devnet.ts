@@ -1,6 +1,13 @@
 import { startDevnet, type Devnet, type StartDevnetOptions } from '../../src/chains/devnet/devnet.ts';
 
-export { startDevnet, getFreePort, isPortOpen, HARDHAT_MNEMONIC, DEFAULT_DEVNET_CHAIN_ID, DevnetPortInUseError } from '../../src/chains/devnet/devnet.ts';
+export {
+  startDevnet,
+  getFreePort,
+  isPortOpen,
+  HARDHAT_MNEMONIC,
+  DEFAULT_DEVNET_CHAIN_ID,
+  DevnetPortInUseError,
+} from '../../src/chains/devnet/devnet.ts';
 export type { Devnet, DevnetAccount, StartDevnetOptions, TxResult } from '../../src/chains/devnet/devnet.ts';
 export { compileTestToken, TEST_TOKEN_SOURCE } from '../../src/chains/devnet/tokens.ts';
 export { TRANSFER_TOPIC } from '../../src/chains/types.ts';

@@ -81,7 +81,7 @@ function hex(n: bigint | number): string {
 
 function pad32(hex20: string, tronByte = false): string {
   const body = hex20.replace(/^0x/, '').toLowerCase();
-  return `0x${(tronByte ? '0000000000000000000000' + '41' : '000000000000000000000000')}${body}`;
+  return `0x${tronByte ? '0000000000000000000000' + '41' : '000000000000000000000000'}${body}`;
 }
 
 export class FakeRpcServer {

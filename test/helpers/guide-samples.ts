@@ -44,7 +44,7 @@ export function fencedBlocks(markdown: string): FencedBlock[] {
       body.push(line.slice(strip));
     }
     if (j >= lines.length) throw new Error(`unterminated code fence "${fence}${info}" at line ${i + 1} of the guide`);
-    blocks.push({ info, code: body.join('\n') + '\n' });
+    blocks.push({ info, code: `${body.join('\n')}\n` });
     i = j;
   }
   return blocks;
@@ -62,7 +62,10 @@ export function loadGuideSamples(file = guidePath): GuideSamples {
   const blocks = fencedBlocks(lines.slice(start + 1, end).join('\n'));
   const pick = (prefix: string): string => {
     const found = blocks.filter((b) => b.info === prefix || b.info.startsWith(`${prefix} `));
-    if (found.length !== 1) throw new Error(`expected exactly one \`\`\`${prefix} block under "${heading}", found ${found.length} (info strings: ${blocks.map((b) => JSON.stringify(b.info)).join(', ')})`);
+    if (found.length !== 1)
+      throw new Error(
+        `expected exactly one \`\`\`${prefix} block under "${heading}", found ${found.length} (info strings: ${blocks.map((b) => JSON.stringify(b.info)).join(', ')})`,
+      );
     return found[0]!.code;
   };
   return { python: pick('python Python'), node: pick('javascript Node.js'), typescript: pick('typescript TypeScript') };
@@ -77,14 +80,20 @@ function occurrences(haystack: string, needle: string): number {
 /** Replaces `from` by `to`, failing loudly unless `from` occurs exactly once. */
 export function replaceOnce(code: string, from: string, to: string, label: string): string {
   const n = occurrences(code, from);
-  if (n !== 1) throw new Error(`${label}: expected exactly one occurrence of ${JSON.stringify(from)} in the guide's sample, found ${n}; the guide changed, update test/guide-samples.test.ts`);
+  if (n !== 1)
+    throw new Error(
+      `${label}: expected exactly one occurrence of ${JSON.stringify(from)} in the guide's sample, found ${n}; the guide changed, update test/guide-samples.test.ts`,
+    );
   return code.replace(from, () => to);
 }
 
 /** Asserts that the sample contains `needle` exactly once (for things the test relies on but does not change). */
 export function expectOnce(code: string, needle: string, label: string): void {
   const n = occurrences(code, needle);
-  if (n !== 1) throw new Error(`${label}: expected exactly one occurrence of ${JSON.stringify(needle)} in the guide's sample, found ${n}; the guide changed, update test/guide-samples.test.ts`);
+  if (n !== 1)
+    throw new Error(
+      `${label}: expected exactly one occurrence of ${JSON.stringify(needle)} in the guide's sample, found ${n}; the guide changed, update test/guide-samples.test.ts`,
+    );
 }
 
 export interface RunResult {
@@ -124,7 +133,11 @@ export function removeOnExit(dir: string): () => void {
 }
 
 /** Runs a command asynchronously (the server under test lives in this process) with a hard timeout. */
-export function runProcess(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<RunResult> {
+export function runProcess(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     live.add(child);
@@ -156,9 +169,13 @@ export const RESULT_MARKER = 'GUIDE_SAMPLE_RESULT ';
 
 /** The JSON a driver printed after RESULT_MARKER; throws with the process output otherwise. */
 export function resultOf(r: RunResult, label: string): any {
-  const describe = () => `${label}: exit ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}${r.timedOut ? ' after TIMEOUT' : ''}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+  const describe = () =>
+    `${label}: exit ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}${r.timedOut ? ' after TIMEOUT' : ''}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
   if (r.timedOut || r.code !== 0) throw new Error(describe());
-  const line = r.stdout.split('\n').reverse().find((l) => l.startsWith(RESULT_MARKER));
+  const line = r.stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(RESULT_MARKER));
   if (!line) throw new Error(`no result line\n${describe()}`);
   return JSON.parse(line.slice(RESULT_MARKER.length));
 }

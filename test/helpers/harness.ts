@@ -67,9 +67,18 @@ export interface TestContext {
 }
 
 /** `clock` drives business time and, unless `authClock` is given, request-signature time too. */
-export async function createTestContext(opts: { env?: Record<string, string>; clock?: Clock; authClock?: Clock } = {}): Promise<TestContext> {
+export async function createTestContext(
+  opts: { env?: Record<string, string>; clock?: Clock; authClock?: Clock } = {},
+): Promise<TestContext> {
   const outboxDir = mkdtempSync(path.join(tmpdir(), 'openramp-outbox-'));
-  const config = loadConfig({ OPENRAMP_MODE: 'sandbox', OPENRAMP_SANDBOX_KYC_DELAY_MS: '0', OPENRAMP_LOG_LEVEL: 'silent', OPENRAMP_DATA_DIR: '/nonexistent', OPENRAMP_PAYOUT_OUTBOX_DIR: outboxDir, ...opts.env });
+  const config = loadConfig({
+    OPENRAMP_MODE: 'sandbox',
+    OPENRAMP_SANDBOX_KYC_DELAY_MS: '0',
+    OPENRAMP_LOG_LEVEL: 'silent',
+    OPENRAMP_DATA_DIR: '/nonexistent',
+    OPENRAMP_PAYOUT_OUTBOX_DIR: outboxDir,
+    ...opts.env,
+  });
   const database = await openTestDatabase();
   const operatorToken = `opt_${randomBytes(24).toString('base64url')}`;
   const openramp = await createOpenRamp({
@@ -78,7 +87,7 @@ export async function createTestContext(opts: { env?: Record<string, string>; cl
     secrets: { masterKey: randomBytes(32), operatorToken, xpubs: { ...SANDBOX_XPUBS } },
     logger: createLogger({ level: config.logLevel }),
     ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.authClock ?? opts.clock ? { authClock: opts.authClock ?? opts.clock } : {}),
+    ...((opts.authClock ?? opts.clock) ? { authClock: opts.authClock ?? opts.clock } : {}),
   });
   const partner = await openramp.services.partners.create('Test Partner');
   return {
@@ -143,7 +152,12 @@ export function signedHeaders(r: SignedRequest, creds: { apiKey: string; apiSecr
 export async function call(ctx: TestContext, r: SignedRequest) {
   const creds = r.creds ?? ctx.partner;
   const payload = r.rawBody ?? (r.body === undefined ? undefined : JSON.stringify(r.body));
-  const res = await ctx.openramp.api.inject({ method: r.method, url: r.url, headers: signedHeaders(r, creds), ...(payload !== undefined ? { payload } : {}) });
+  const res = await ctx.openramp.api.inject({
+    method: r.method,
+    url: r.url,
+    headers: signedHeaders(r, creds),
+    ...(payload !== undefined ? { payload } : {}),
+  });
   let json: any = null;
   try {
     json = res.json();
@@ -154,14 +168,29 @@ export async function call(ctx: TestContext, r: SignedRequest) {
 }
 
 /** Creates a CONFIRMED customer (KYC delay 0 in tests) with a verified EUR bank account. */
-export async function onboard(ctx: TestContext, opts: { name?: string; currency?: string; bank?: Record<string, unknown>; creds?: { apiKey: string; apiSecret: string } } = {}) {
+export async function onboard(
+  ctx: TestContext,
+  opts: { name?: string; currency?: string; bank?: Record<string, unknown>; creds?: { apiKey: string; apiSecret: string } } = {},
+) {
   const name = opts.name ?? 'John Doe';
   const creds = opts.creds ?? ctx.partner;
   const email = `${randomBytes(5).toString('hex')}@example.com`;
-  const c = await call(ctx, { method: 'POST', url: '/customer/create', body: { name, email, type: 'DEPOSITOR', isIndividual: true }, creds });
+  const c = await call(ctx, {
+    method: 'POST',
+    url: '/customer/create',
+    body: { name, email, type: 'DEPOSITOR', isIndividual: true },
+    creds,
+  });
   if (c.status !== 200) throw new Error(`customer create failed: ${c.body}`);
   const customerId = c.json.customerId as string;
-  const bank = opts.bank ?? { currency: 'EUR', bankName: 'Deutsche Bank', accountNo: '1234567890', iban: 'DE89370400440532013000', swift: 'DEUTDEFF', accountName: name };
+  const bank = opts.bank ?? {
+    currency: 'EUR',
+    bankName: 'Deutsche Bank',
+    accountNo: '1234567890',
+    iban: 'DE89370400440532013000',
+    swift: 'DEUTDEFF',
+    accountName: name,
+  };
   const b = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId, ...bank }, creds });
   if (b.status !== 200) throw new Error(`bank account add failed: ${b.body}`);
   return { customerId, bankAccountId: b.json.bankAccountId as string, email };

@@ -38,7 +38,14 @@ export async function nonceOf(devnet: Devnet, accountIndex: number): Promise<num
  * when not given). Send it with `sendRaw`; the same `raw` can be re-sent after a revert and is
  * then mined with the same hash.
  */
-export async function signTransfer(devnet: Devnet, token: string, fromAccountIndex: number, to: string, amount: bigint, nonce?: number): Promise<SignedTx> {
+export async function signTransfer(
+  devnet: Devnet,
+  token: string,
+  fromAccountIndex: number,
+  to: string,
+  amount: bigint,
+  nonce?: number,
+): Promise<SignedTx> {
   const acct = devnet.accounts[fromAccountIndex];
   if (!acct) throw new Error(`no devnet account #${fromAccountIndex}`);
   const account = privateKeyToAccount(acct.privateKey);
@@ -146,7 +153,11 @@ export async function deployMultiSend(devnet: Devnet): Promise<MultiSend> {
     address,
     async approve(accountIndex, tokens) {
       for (const t of tokens) {
-        await wait(await devnet.walletClient(accountIndex).writeContract({ address: t as Address, abi: tokenAbi, functionName: 'approve', args: [address, 2n ** 256n - 1n] }));
+        await wait(
+          await devnet
+            .walletClient(accountIndex)
+            .writeContract({ address: t as Address, abi: tokenAbi, functionName: 'approve', args: [address, 2n ** 256n - 1n] }),
+        );
       }
     },
     async send(accountIndex, items) {
@@ -266,9 +277,17 @@ export function createTestScanner(
 /** Onboards a CONFIRMED customer and opens offramp flows; returns the deposit address (as the API shows it). */
 export async function customerWithFlows(ctx: TestContext, name: string, flows: { network: Network; currency: 'USDT' | 'USDC' }[]) {
   const c = await onboard(ctx, { name });
-  const out: { customerId: string; address: Record<string, string>; flowId: Record<string, string> } = { customerId: c.customerId, address: {}, flowId: {} };
+  const out: { customerId: string; address: Record<string, string>; flowId: Record<string, string> } = {
+    customerId: c.customerId,
+    address: {},
+    flowId: {},
+  };
   for (const f of flows) {
-    const r = await call(ctx, { method: 'POST', url: '/autoramp-flow/offramp', body: { from: { customerId: c.customerId, currency: f.currency, network: f.network }, to: c.bankAccountId } });
+    const r = await call(ctx, {
+      method: 'POST',
+      url: '/autoramp-flow/offramp',
+      body: { from: { customerId: c.customerId, currency: f.currency, network: f.network }, to: c.bankAccountId },
+    });
     assert.equal(r.status, 200, r.body);
     out.address[`${f.network}:${f.currency}`] = r.json.data.depositAddress;
     out.flowId[`${f.network}:${f.currency}`] = r.json.flowId;
@@ -312,7 +331,12 @@ export async function depositIdOfTx(ctx: TestContext, txHash: string, network: N
 }
 
 export async function eventTypes(ctx: TestContext, objectId: string): Promise<string[]> {
-  const rows = await ctx.openramp.services.db.selectFrom('events').select(['type']).where('object_id', '=', objectId).orderBy('seq').execute();
+  const rows = await ctx.openramp.services.db
+    .selectFrom('events')
+    .select(['type'])
+    .where('object_id', '=', objectId)
+    .orderBy('seq')
+    .execute();
   return rows.map((r) => r.type);
 }
 
@@ -326,7 +350,11 @@ export async function cursorOf(ctx: TestContext, network: Network = 'ETH'): Prom
 }
 
 export async function countDeposits(ctx: TestContext, network: Network = 'ETH'): Promise<number> {
-  const r = await ctx.openramp.services.db.selectFrom('deposits').select((eb) => eb.fn.countAll<string>().as('n')).where('network', '=', network).executeTakeFirstOrThrow();
+  const r = await ctx.openramp.services.db
+    .selectFrom('deposits')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('network', '=', network)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

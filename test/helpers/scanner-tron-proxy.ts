@@ -47,7 +47,11 @@ function address(v: unknown, style: TronProxyMode['addressStyle']): unknown {
 function rewriteBlock(b: Record<string, unknown>, mode: TronProxyMode): Record<string, unknown> {
   const out: Record<string, unknown> = { ...b, hash: strip(b.hash), parentHash: strip(b.parentHash) };
   if (Array.isArray(b.transactions)) {
-    out.transactions = b.transactions.map((t) => (typeof t === 'string' ? strip(t) : { ...(t as object), hash: strip((t as { hash?: unknown }).hash), blockHash: strip((t as { blockHash?: unknown }).blockHash) }));
+    out.transactions = b.transactions.map((t) =>
+      typeof t === 'string'
+        ? strip(t)
+        : { ...(t as object), hash: strip((t as { hash?: unknown }).hash), blockHash: strip((t as { blockHash?: unknown }).blockHash) },
+    );
   }
   if (mode.timestampsMs && typeof b.timestamp === 'string') out.timestamp = `0x${(BigInt(b.timestamp) * 1000n).toString(16)}`;
   return out;
@@ -99,7 +103,9 @@ export async function startTronJsonRpcProxy(upstream: string, mode: Partial<Tron
         try {
           parsed = JSON.parse(body) as RpcRequest | RpcRequest[];
         } catch {
-          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } }));
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } }));
           return;
         }
         const upstreamRes = await fetch(upstream, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

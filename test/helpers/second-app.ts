@@ -12,8 +12,16 @@ import { openTestDatabase, type TestContext } from './harness.ts';
  * nonce cache, key cache and rate limiter. Each is returned as a TestContext, so the harness's
  * `call()` works against either. `close()` closes both apps and then the database.
  */
-export async function createTwoAppsOnOneDatabase(opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<{ a: TestContext; b: TestContext; close(): Promise<void> }> {
-  const config = loadConfig({ OPENRAMP_MODE: 'sandbox', OPENRAMP_SANDBOX_KYC_DELAY_MS: '0', OPENRAMP_LOG_LEVEL: 'silent', OPENRAMP_DATA_DIR: '/nonexistent', ...opts.env });
+export async function createTwoAppsOnOneDatabase(
+  opts: { env?: Record<string, string>; clock?: Clock } = {},
+): Promise<{ a: TestContext; b: TestContext; close(): Promise<void> }> {
+  const config = loadConfig({
+    OPENRAMP_MODE: 'sandbox',
+    OPENRAMP_SANDBOX_KYC_DELAY_MS: '0',
+    OPENRAMP_LOG_LEVEL: 'silent',
+    OPENRAMP_DATA_DIR: '/nonexistent',
+    ...opts.env,
+  });
   const database = await openTestDatabase();
   const masterKey = randomBytes(32);
   const operatorToken = `opt_${randomBytes(24).toString('base64url')}`;

@@ -13,7 +13,17 @@ export async function appendEvents(
 ): Promise<string[]> {
   const { db, outbox } = ctx.openramp.services;
   const type = opts.type ?? 'CUSTOMER_APPROVED';
-  const objectType = type.startsWith('TRADE_') ? 'trade' : type.startsWith('DEPOSIT_ADDRESS') ? 'deposit_address' : type.startsWith('DEPOSIT_') ? 'deposit' : type.startsWith('BANK_') ? 'bank_account' : type.startsWith('PAYOUT_') ? 'payout' : 'customer';
+  const objectType = type.startsWith('TRADE_')
+    ? 'trade'
+    : type.startsWith('DEPOSIT_ADDRESS')
+      ? 'deposit_address'
+      : type.startsWith('DEPOSIT_')
+        ? 'deposit'
+        : type.startsWith('BANK_')
+          ? 'bank_account'
+          : type.startsWith('PAYOUT_')
+            ? 'payout'
+            : 'customer';
   const ids: string[] = [];
   await db.transaction().execute(async (tx) => {
     for (let i = 0; i < n; i++) {

@@ -14,7 +14,10 @@ export interface ReceivedWebhook {
   json: any;
 }
 
-export type Responder = (req: ReceivedWebhook, index: number) => { status: number; body?: string; headers?: Record<string, string> } | 'hang';
+export type Responder = (
+  req: ReceivedWebhook,
+  index: number,
+) => { status: number; body?: string; headers?: Record<string, string> } | 'hang';
 
 export interface WebhookReceiver {
   port: number;
@@ -46,7 +49,13 @@ export async function startReceiver(opts: { port?: number; respond?: Responder }
       if (received.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`receiver: ${received.length} of ${n} requests after ${timeoutMs} ms`)), timeoutMs);
-        waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+        waiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       });
     },
     async close() {
@@ -66,7 +75,13 @@ export async function startReceiver(opts: { port?: number; respond?: Responder }
       } catch {
         json = null;
       }
-      const rec: ReceivedWebhook = { headers: flatHeaders(req.headers), rawBody, path: req.url ?? '', receivedAtMs: performance.now(), json };
+      const rec: ReceivedWebhook = {
+        headers: flatHeaders(req.headers),
+        rawBody,
+        path: req.url ?? '',
+        receivedAtMs: performance.now(),
+        json,
+      };
       const index = received.length;
       received.push(rec);
       for (const w of [...waiters]) {

@@ -50,7 +50,11 @@ export const bankAccountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { se
     async (req) => {
       const { statementFile: _file, ...fields } = req.body;
       const file = req.uploadedFiles?.find((f) => f.field === 'statementFile');
-      const row = await services.bankAccounts.add(partnerId(req), { ...fields, customerId: req.body.customerId, statementFileName: file?.filename ?? null });
+      const row = await services.bankAccounts.add(partnerId(req), {
+        ...fields,
+        customerId: req.body.customerId,
+        statementFileName: file?.filename ?? null,
+      });
       return ok({ ...bankAccountDetail(row), bankAccountId: row.id }, { bankAccountId: row.id });
     },
   );
@@ -66,7 +70,13 @@ export const bankAccountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { se
     { schema: { tags: ['Bank Account'], summary: 'List bank accounts (paginated)', querystring: ListQuery, response: responses() } },
     async (req) => {
       const q = req.query;
-      return pageOf(await services.bankAccounts.list(partnerId(req), pageFrom(q), { ...(q.customerId ? { customerId: q.customerId } : {}), ...(q.currency ? { currency: q.currency } : {}) }), bankAccountDetail);
+      return pageOf(
+        await services.bankAccounts.list(partnerId(req), pageFrom(q), {
+          ...(q.customerId ? { customerId: q.customerId } : {}),
+          ...(q.currency ? { currency: q.currency } : {}),
+        }),
+        bankAccountDetail,
+      );
     },
   );
 };

@@ -15,18 +15,35 @@ const EventsBody = Type.Object({ events: Type.Array(Type.String({ maxLength: 64 
  * The event names the contract's SubscribedEventsDto enumerates. `GET /subscribed-events` lists
  * subscriptions to our extension events (SPEC §3) in `extensionEvents`, so `events` conforms.
  */
-const CONTRACT_EVENTS: ReadonlySet<string> = new Set(['CUSTOMER_APPROVED', 'CUSTOMER_REJECTED', 'CUSTOMER_DELETED', 'DEPOSIT_ADDRESS_APPROVED', 'DEPOSIT_ADDRESS_REJECTED', 'DEPOSIT_RECEIVED', 'DEPOSIT_APPROVED', 'DEPOSIT_REJECTED', 'TRADE_CREATED', 'TRADE_SETTLED']);
-const IpBody = Type.Object({ ipWhiteList: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100, description: 'IPs or CIDR ranges; empty = no restriction' }) });
+const CONTRACT_EVENTS: ReadonlySet<string> = new Set([
+  'CUSTOMER_APPROVED',
+  'CUSTOMER_REJECTED',
+  'CUSTOMER_DELETED',
+  'DEPOSIT_ADDRESS_APPROVED',
+  'DEPOSIT_ADDRESS_REJECTED',
+  'DEPOSIT_RECEIVED',
+  'DEPOSIT_APPROVED',
+  'DEPOSIT_REJECTED',
+  'TRADE_CREATED',
+  'TRADE_SETTLED',
+]);
+const IpBody = Type.Object({
+  ipWhiteList: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100, description: 'IPs or CIDR ranges; empty = no restriction' }),
+});
 
 export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services, mode, version, metrics }) => {
-  app.get('/health', { config: { auth: 'none' }, schema: { tags: ['Common'], summary: 'Liveness and database check (unsigned)' } }, async (_req, reply) => {
-    try {
-      await ping(services.db);
-      return ok({ status: 'ok', mode, version, database: 'ok' });
-    } catch {
-      return reply.code(503).send({ status: 'FAILED', message: 'database unavailable' });
-    }
-  });
+  app.get(
+    '/health',
+    { config: { auth: 'none' }, schema: { tags: ['Common'], summary: 'Liveness and database check (unsigned)' } },
+    async (_req, reply) => {
+      try {
+        await ping(services.db);
+        return ok({ status: 'ok', mode, version, database: 'ok' });
+      } catch {
+        return reply.code(503).send({ status: 'FAILED', message: 'database unavailable' });
+      }
+    },
+  );
 
   app.get('/metrics', { config: { auth: 'none' }, schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', metrics.contentType);
@@ -38,49 +55,72 @@ export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
     return ok({ name: p.name, partnerId: p.id, mode, createTime: p.createdAt.toISOString() });
   });
 
-  app.get('/balance', { schema: { tags: ['Common'], summary: 'Partner balances per asset', response: responses() } }, async (req) => ok(await services.balances.forPartner(partnerId(req))));
+  app.get('/balance', { schema: { tags: ['Common'], summary: 'Partner balances per asset', response: responses() } }, async (req) =>
+    ok(await services.balances.forPartner(partnerId(req))),
+  );
 
   app.get('/callback-url', { schema: { tags: ['Common'], summary: 'Webhook callback URL', response: responses() } }, async (req) => {
     const p = await services.partners.get(partnerId(req));
     return ok({ callbackUrl: p.callbackUrl ?? '' });
   });
 
-  app.post<{ Body: Static<typeof CallbackBody> }>('/callback-url', { schema: { tags: ['Common'], summary: 'Set the webhook callback URL', body: CallbackBody, response: responses() } }, async (req) => {
-    const url = req.body.callbackUrl.trim();
-    if (url !== '') {
-      const problem = await checkCallbackUrl(url, { allowPrivate: mode === 'sandbox' });
-      if (problem) throw new AppError('INVALID_PARAMETERS', problem);
-    }
-    await services.partners.setCallbackUrl(partnerId(req), url);
-    return ok({ message: url === '' ? 'callback URL cleared' : 'callback URL updated', callbackUrl: url });
-  });
+  app.post<{ Body: Static<typeof CallbackBody> }>(
+    '/callback-url',
+    { schema: { tags: ['Common'], summary: 'Set the webhook callback URL', body: CallbackBody, response: responses() } },
+    async (req) => {
+      const url = req.body.callbackUrl.trim();
+      if (url !== '') {
+        const problem = await checkCallbackUrl(url, { allowPrivate: mode === 'sandbox' });
+        if (problem) throw new AppError('INVALID_PARAMETERS', problem);
+      }
+      await services.partners.setCallbackUrl(partnerId(req), url);
+      return ok({ message: url === '' ? 'callback URL cleared' : 'callback URL updated', callbackUrl: url });
+    },
+  );
 
-  app.get('/subscribed-events', { schema: { tags: ['Common'], summary: 'Subscribed webhook events', response: responses() } }, async (req) => {
-    const p = await services.partners.get(partnerId(req));
-    return ok({
-      events: p.subscribedEvents.filter((e) => CONTRACT_EVENTS.has(e)),
-      extensionEvents: p.subscribedEvents.filter((e) => !CONTRACT_EVENTS.has(e)),
-      available: SUBSCRIBABLE_EVENTS,
-    });
-  });
+  app.get(
+    '/subscribed-events',
+    { schema: { tags: ['Common'], summary: 'Subscribed webhook events', response: responses() } },
+    async (req) => {
+      const p = await services.partners.get(partnerId(req));
+      return ok({
+        events: p.subscribedEvents.filter((e) => CONTRACT_EVENTS.has(e)),
+        extensionEvents: p.subscribedEvents.filter((e) => !CONTRACT_EVENTS.has(e)),
+        available: SUBSCRIBABLE_EVENTS,
+      });
+    },
+  );
 
-  app.post<{ Body: Static<typeof EventsBody> }>('/subscribed-events', { schema: { tags: ['Common'], summary: 'Replace the subscribed webhook events', body: EventsBody, response: responses() } }, async (req) => {
-    const unknown = req.body.events.find((e) => !(SUBSCRIBABLE_EVENTS as readonly string[]).includes(e));
-    if (unknown !== undefined) throw new AppError('INVALID_PARAMETERS', `events: unknown event "${unknown}" (available: ${SUBSCRIBABLE_EVENTS.join(', ')})`);
-    await services.partners.setSubscribedEvents(partnerId(req), req.body.events);
-    return ok({ message: 'subscribed events updated', events: [...new Set(req.body.events)] });
-  });
+  app.post<{ Body: Static<typeof EventsBody> }>(
+    '/subscribed-events',
+    { schema: { tags: ['Common'], summary: 'Replace the subscribed webhook events', body: EventsBody, response: responses() } },
+    async (req) => {
+      const unknown = req.body.events.find((e) => !(SUBSCRIBABLE_EVENTS as readonly string[]).includes(e));
+      if (unknown !== undefined)
+        throw new AppError('INVALID_PARAMETERS', `events: unknown event "${unknown}" (available: ${SUBSCRIBABLE_EVENTS.join(', ')})`);
+      await services.partners.setSubscribedEvents(partnerId(req), req.body.events);
+      return ok({ message: 'subscribed events updated', events: [...new Set(req.body.events)] });
+    },
+  );
 
-  app.get('/ip-white-list', { schema: { tags: ['Common'], summary: 'IP whitelist (empty = no restriction)', response: responses() } }, async (req) => {
-    const p = await services.partners.get(partnerId(req));
-    return ok({ ipWhiteList: p.ipWhitelist });
-  });
+  app.get(
+    '/ip-white-list',
+    { schema: { tags: ['Common'], summary: 'IP whitelist (empty = no restriction)', response: responses() } },
+    async (req) => {
+      const p = await services.partners.get(partnerId(req));
+      return ok({ ipWhiteList: p.ipWhitelist });
+    },
+  );
 
-  app.post<{ Body: Static<typeof IpBody> }>('/ip-white-list', { schema: { tags: ['Common'], summary: 'Replace the IP whitelist', body: IpBody, response: responses() } }, async (req) => {
-    const ips = req.body.ipWhiteList.map((s) => s.trim());
-    const bad = ips.find((ip) => !isValidIpOrCidr(ip));
-    if (bad !== undefined) throw new AppError('INVALID_PARAMETERS', `ipWhiteList: "${bad}" is not an IP address or CIDR range`);
-    await services.partners.setIpWhitelist(partnerId(req), ips);
-    return ok({ message: ips.length === 0 ? 'IP whitelist cleared (no restriction)' : 'IP whitelist updated', ipWhiteList: ips });
-  });
+  app.post<{ Body: Static<typeof IpBody> }>(
+    '/ip-white-list',
+    { schema: { tags: ['Common'], summary: 'Replace the IP whitelist', body: IpBody, response: responses() } },
+    async (req) => {
+      const ips = req.body.ipWhiteList.map((s) => s.trim());
+      const bad = ips.find((ip) => !isValidIpOrCidr(ip));
+      if (bad !== undefined) throw new AppError('INVALID_PARAMETERS', `ipWhiteList: "${bad}" is not an IP address or CIDR range`);
+      await services.partners.setIpWhitelist(partnerId(req), ips);
+      return ok({ message: ips.length === 0 ? 'IP whitelist cleared (no restriction)' : 'IP whitelist updated', ipWhiteList: ips });
+    },
+  );
 };

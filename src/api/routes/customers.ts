@@ -21,7 +21,11 @@ const CreateCustomerBody = Type.Object({
   address: Type.Optional(Str({ max: 300 })),
 });
 
-const DetailQuery = Type.Object({ id: Type.Optional(Id('Customer id')), email: Type.Optional(Str({ max: 254 })), externalId: Type.Optional(Str({ max: 128 })) });
+const DetailQuery = Type.Object({
+  id: Type.Optional(Id('Customer id')),
+  email: Type.Optional(Str({ max: 254 })),
+  externalId: Type.Optional(Str({ max: 128 })),
+});
 
 const ListQuery = Type.Object({
   ...PageQuery,
@@ -35,20 +39,29 @@ const ListQuery = Type.Object({
 function checkDate(field: string, v: string | undefined) {
   if (v === undefined) return;
   const d = new Date(`${v}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) throw new AppError('INVALID_PARAMETERS', `${field}: not a real calendar date`);
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v)
+    throw new AppError('INVALID_PARAMETERS', `${field}: not a real calendar date`);
   if (d.getTime() > Date.now()) throw new AppError('INVALID_PARAMETERS', `${field}: is in the future`);
 }
 
 export const customerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
   app.post<{ Body: Static<typeof CreateCustomerBody> }>(
     '/customer/create',
-    { schema: { tags: ['Customer'], summary: 'Create a customer (KYC starts; CUSTOMER_APPROVED/REJECTED follows)', body: CreateCustomerBody, response: responses() } },
+    {
+      schema: {
+        tags: ['Customer'],
+        summary: 'Create a customer (KYC starts; CUSTOMER_APPROVED/REJECTED follows)',
+        body: CreateCustomerBody,
+        response: responses(),
+      },
+    },
     async (req) => {
       const b = req.body;
       checkDate('dateOfBirth', b.dateOfBirth);
       for (const f of ['country', 'nationality'] as const) {
         const v = b[f];
-        if (v !== undefined && !isCountryCode(v)) throw new AppError('INVALID_PARAMETERS', `${f}: unknown ISO 3166-1 alpha-2 country code "${v}"`);
+        if (v !== undefined && !isCountryCode(v))
+          throw new AppError('INVALID_PARAMETERS', `${f}: unknown ISO 3166-1 alpha-2 country code "${v}"`);
       }
       if (/[\u0000-\u001f\u007f]/.test(b.name)) throw new AppError('INVALID_PARAMETERS', 'name: must not contain control characters');
       const { customer } = await services.customers.create(partnerId(req), {
@@ -63,17 +76,32 @@ export const customerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
         ...(b.city ? { city: b.city } : {}),
         ...(b.address ? { address: b.address } : {}),
       });
-      return ok({ id: customer.id, customerId: customer.id, status: customer.status, externalId: customer.external_id ?? undefined }, { customerId: customer.id });
+      return ok(
+        { id: customer.id, customerId: customer.id, status: customer.status, externalId: customer.external_id ?? undefined },
+        { customerId: customer.id },
+      );
     },
   );
 
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
     '/customer/detail',
-    { schema: { tags: ['Customer'], summary: 'Customer detail by id, email or externalId', querystring: DetailQuery, response: responses() } },
+    {
+      schema: {
+        tags: ['Customer'],
+        summary: 'Customer detail by id, email or externalId',
+        querystring: DetailQuery,
+        response: responses(),
+      },
+    },
     async (req) => {
       const { id, email, externalId } = req.query;
-      if (id === undefined && email === undefined && externalId === undefined) throw new AppError('INVALID_PARAMETERS', 'id, email or externalId: one is required');
-      const c = await services.customers.get(partnerId(req), { ...(id !== undefined ? { id } : {}), ...(email !== undefined ? { email } : {}), ...(externalId !== undefined ? { externalId } : {}) });
+      if (id === undefined && email === undefined && externalId === undefined)
+        throw new AppError('INVALID_PARAMETERS', 'id, email or externalId: one is required');
+      const c = await services.customers.get(partnerId(req), {
+        ...(id !== undefined ? { id } : {}),
+        ...(email !== undefined ? { email } : {}),
+        ...(externalId !== undefined ? { externalId } : {}),
+      });
       return ok(customerDetail(c));
     },
   );

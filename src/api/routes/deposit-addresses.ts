@@ -14,7 +14,14 @@ const ListQuery = Type.Object({ ...PageQuery, customerId: Type.Optional(Id('Cust
 export const depositAddressRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/deposit-address/create',
-    { schema: { tags: ['Deposit Address'], summary: 'Create (or return) the customer’s deposit address for a network and token', body: CreateBody, response: responses() } },
+    {
+      schema: {
+        tags: ['Deposit Address'],
+        summary: 'Create (or return) the customer’s deposit address for a network and token',
+        body: CreateBody,
+        response: responses(),
+      },
+    },
     async (req) => ok(depositAddressDetail(await services.depositAddresses.create(partnerId(req), req.body))),
   );
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
@@ -25,6 +32,14 @@ export const depositAddressRoutes: FastifyPluginAsync<RouteDeps> = async (app, {
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/deposit-address/list',
     { schema: { tags: ['Deposit Address'], summary: 'List deposit addresses (paginated)', querystring: ListQuery, response: responses() } },
-    async (req) => pageOf(await services.depositAddresses.list(partnerId(req), pageFrom(req.query), req.query.customerId ? { customerId: req.query.customerId } : {}), depositAddressDetail),
+    async (req) =>
+      pageOf(
+        await services.depositAddresses.list(
+          partnerId(req),
+          pageFrom(req.query),
+          req.query.customerId ? { customerId: req.query.customerId } : {},
+        ),
+        depositAddressDetail,
+      ),
   );
 };

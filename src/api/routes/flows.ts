@@ -39,18 +39,40 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
 
   app.post<{ Body: Static<typeof OfframpBody> }>(
     '/autoramp-flow/offramp',
-    { schema: { tags: ['Autoramp Flow'], summary: 'Create an OFFRAMP flow: deposit address (entry) → bank account (exit)', body: OfframpBody, response: responses() } },
+    {
+      schema: {
+        tags: ['Autoramp Flow'],
+        summary: 'Create an OFFRAMP flow: deposit address (entry) → bank account (exit)',
+        body: OfframpBody,
+        response: responses(),
+      },
+    },
     async (req) => {
       const { from, to } = req.body;
-      return created(await services.flows.createOfframp(partnerId(req), { customerId: from.customerId, network: from.network, currency: from.currency, bankAccountId: to }));
+      return created(
+        await services.flows.createOfframp(partnerId(req), {
+          customerId: from.customerId,
+          network: from.network,
+          currency: from.currency,
+          bankAccountId: to,
+        }),
+      );
     },
   );
 
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/autoramp-flow/create',
-    { schema: { tags: ['Autoramp Flow'], summary: 'Create a flow from existing ids (type OFFRAMP: from = deposit address id, to = bank account id)', body: CreateBody, response: responses() } },
+    {
+      schema: {
+        tags: ['Autoramp Flow'],
+        summary: 'Create a flow from existing ids (type OFFRAMP: from = deposit address id, to = bank account id)',
+        body: CreateBody,
+        response: responses(),
+      },
+    },
     async (req) => {
-      if (req.body.type !== 'OFFRAMP') throw new AppError('INVALID_PARAMETERS', 'type: only OFFRAMP flows are supported by this deployment');
+      if (req.body.type !== 'OFFRAMP')
+        throw new AppError('INVALID_PARAMETERS', 'type: only OFFRAMP flows are supported by this deployment');
       return created(await services.flows.createFromIds(partnerId(req), { depositAddressId: req.body.from, bankAccountId: req.body.to }));
     },
   );
@@ -63,7 +85,14 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/autoramp-flow/list',
-    { schema: { tags: ['Autoramp Flow'], summary: 'List flows (paginated; deleted flows hidden unless includeDeleted)', querystring: ListQuery, response: responses() } },
+    {
+      schema: {
+        tags: ['Autoramp Flow'],
+        summary: 'List flows (paginated; deleted flows hidden unless includeDeleted)',
+        querystring: ListQuery,
+        response: responses(),
+      },
+    },
     async (req) => {
       const q = req.query;
       const result = await services.flows.list(partnerId(req), pageFrom(q), {
@@ -78,7 +107,14 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
 
   app.post<{ Body: Static<typeof IdBody> }>(
     '/autoramp-flow/delete',
-    { schema: { tags: ['Autoramp Flow'], summary: 'Delete a flow (it stops routing deposits; history is kept)', body: IdBody, response: responses() } },
+    {
+      schema: {
+        tags: ['Autoramp Flow'],
+        summary: 'Delete a flow (it stops routing deposits; history is kept)',
+        body: IdBody,
+        response: responses(),
+      },
+    },
     async (req) => {
       const flow = await services.flows.delete(partnerId(req), req.body.id);
       return ok(flow.id);
@@ -87,20 +123,40 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
 
   app.post<{ Body: Static<typeof StatusBody> }>(
     '/autoramp-flow/update-status',
-    { schema: { tags: ['Autoramp Flow'], summary: 'Enable or disable a flow (OpenRamp extension)', body: StatusBody, response: responses() } },
-    async (req) => ok(flowDetail(await services.flows.get(partnerId(req), (await services.flows.setStatus(partnerId(req), req.body.id, req.body.status)).id))),
+    {
+      schema: {
+        tags: ['Autoramp Flow'],
+        summary: 'Enable or disable a flow (OpenRamp extension)',
+        body: StatusBody,
+        response: responses(),
+      },
+    },
+    async (req) =>
+      ok(
+        flowDetail(
+          await services.flows.get(partnerId(req), (await services.flows.setStatus(partnerId(req), req.body.id, req.body.status)).id),
+        ),
+      ),
   );
 
   app.get<{ Querystring: Static<typeof PreviewQuery> }>(
     '/autoramp-flow/trade-preview',
-    { schema: { tags: ['Autoramp Flow'], summary: 'Indicative trade amounts for an offramp (crypto → fiat), same math as the trade', querystring: PreviewQuery, response: responses() } },
+    {
+      schema: {
+        tags: ['Autoramp Flow'],
+        summary: 'Indicative trade amounts for an offramp (crypto → fiat), same math as the trade',
+        querystring: PreviewQuery,
+        response: responses(),
+      },
+    },
     async (req) => {
       const { fromCurrency, toCurrency, amount } = req.query;
       if (!isCryptoAsset(fromCurrency) || !isFiatAsset(toCurrency)) {
         throw new AppError('INVALID_PARAMETERS', 'fromCurrency/toCurrency: only offramp previews (USDT or USDC → fiat) are supported');
       }
       const fromAmount = parseAmount(fromCurrency, amount);
-      if (fromAmount === null || fromAmount === 0n) throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal string with at most 6 decimals, got "${amount}"`);
+      if (fromAmount === null || fromAmount === 0n)
+        throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal string with at most 6 decimals, got "${amount}"`);
       const rate = await services.rates.quote(fromCurrency, toCurrency);
       const fees = await services.fees.forPartner(partnerId(req), toCurrency);
       return ok(quoteView(computeQuote(fromCurrency, toCurrency, fromAmount, rate, fees)));

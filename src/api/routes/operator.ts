@@ -20,7 +20,11 @@ const DecideBody = Type.Object({ decision: Enum(['APPROVE', 'REJECT'] as const),
 const CustomerParams = Type.Object({ customerId: Id('Customer id') });
 
 const DepositParams = Type.Object({ depositId: Id('Deposit id') });
-const FundBody = Type.Object({ currency: Enum(FIAT_ASSETS), amount: Str({ max: 40, description: 'Decimal, e.g. "250000.00"' }), reference: Type.Optional(Str({ max: 64 })) });
+const FundBody = Type.Object({
+  currency: Enum(FIAT_ASSETS),
+  amount: Str({ max: 40, description: 'Decimal, e.g. "250000.00"' }),
+  reference: Type.Optional(Str({ max: 64 })),
+});
 const BatchParams = Type.Object({ batchId: Id('Payout batch id') });
 const RefundBody = Type.Object({ refundTxHash: Str({ max: 100, description: 'Hash of the on-chain refund transaction' }) });
 
@@ -28,62 +32,126 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
   const config = { auth: 'operator' as const };
   const tags = ['Operator'];
 
-  app.post<{ Body: Static<typeof PartnerBody> }>('/ops/partners', { config, schema: { tags, summary: 'Create a partner (credentials shown once)', body: PartnerBody } }, async (req) =>
-    ok(await services.partners.create(req.body.name)),
+  app.post<{ Body: Static<typeof PartnerBody> }>(
+    '/ops/partners',
+    { config, schema: { tags, summary: 'Create a partner (credentials shown once)', body: PartnerBody } },
+    async (req) => ok(await services.partners.create(req.body.name)),
   );
   app.get('/ops/partners', { config, schema: { tags, summary: 'List partners' } }, async () => ok(await services.partners.list()));
-  app.get<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/api-keys', { config, schema: { tags, params: PartnerParams } }, async (req) =>
-    ok(await services.partners.listApiKeys(req.params.partnerId)),
+  app.get<{ Params: Static<typeof PartnerParams> }>(
+    '/ops/partners/:partnerId/api-keys',
+    { config, schema: { tags, params: PartnerParams } },
+    async (req) => ok(await services.partners.listApiKeys(req.params.partnerId)),
   );
-  app.post<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/api-keys', { config, schema: { tags, summary: 'Add an API key (max two active, for rotation)', params: PartnerParams } }, async (req) =>
-    ok(await services.partners.createApiKey(req.params.partnerId)),
+  app.post<{ Params: Static<typeof PartnerParams> }>(
+    '/ops/partners/:partnerId/api-keys',
+    { config, schema: { tags, summary: 'Add an API key (max two active, for rotation)', params: PartnerParams } },
+    async (req) => ok(await services.partners.createApiKey(req.params.partnerId)),
   );
-  app.post<{ Params: Static<typeof KeyParams> }>('/ops/partners/:partnerId/api-keys/:keyId/revoke', { config, schema: { tags, params: KeyParams } }, async (req) => {
-    await services.partners.revokeApiKey(req.params.partnerId, req.params.keyId);
-    return ok({ keyId: req.params.keyId, status: 'REVOKED' });
-  });
-  app.post<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/webhook-secret/rotate', { config, schema: { tags, summary: 'Rotate the whsec_ secret (old one keeps signing during the overlap)', params: PartnerParams } }, async (req) =>
-    ok({ webhookSecret: await services.partners.rotateWebhookSecret(req.params.partnerId) }),
+  app.post<{ Params: Static<typeof KeyParams> }>(
+    '/ops/partners/:partnerId/api-keys/:keyId/revoke',
+    { config, schema: { tags, params: KeyParams } },
+    async (req) => {
+      await services.partners.revokeApiKey(req.params.partnerId, req.params.keyId);
+      return ok({ keyId: req.params.keyId, status: 'REVOKED' });
+    },
   );
-  app.get('/ops/treasury', { config, schema: { tags, summary: 'Treasury per currency: bank balance, in transit, available, payouts waiting for funds' } }, async () => ok(await services.payouts.treasury()));
-  app.post<{ Body: Static<typeof FundBody> }>('/ops/treasury/fund', { config, schema: { tags, summary: 'Record treasury funding (a journal); waiting payouts resume', body: FundBody } }, async (req) => {
-    const amount = parseAmount(req.body.currency, req.body.amount);
-    if (amount === null || amount === 0n) throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal with at most 2 decimals, got "${req.body.amount}"`);
-    const r = await services.payouts.fundTreasury(req.body.currency, amount, req.body.reference);
-    return ok({ journalId: r.journalId, currency: req.body.currency, treasury: (await services.payouts.treasury()).find((t) => t.currency === req.body.currency) });
-  });
-  app.get('/ops/reconcile', { config, schema: { tags, summary: 'Ledger reconciliation: journals balance, liabilities match deposits, trades and payouts' } }, async () => ok(await services.ledger.reconcile()));
+  app.post<{ Params: Static<typeof PartnerParams> }>(
+    '/ops/partners/:partnerId/webhook-secret/rotate',
+    { config, schema: { tags, summary: 'Rotate the whsec_ secret (old one keeps signing during the overlap)', params: PartnerParams } },
+    async (req) => ok({ webhookSecret: await services.partners.rotateWebhookSecret(req.params.partnerId) }),
+  );
+  app.get(
+    '/ops/treasury',
+    { config, schema: { tags, summary: 'Treasury per currency: bank balance, in transit, available, payouts waiting for funds' } },
+    async () => ok(await services.payouts.treasury()),
+  );
+  app.post<{ Body: Static<typeof FundBody> }>(
+    '/ops/treasury/fund',
+    { config, schema: { tags, summary: 'Record treasury funding (a journal); waiting payouts resume', body: FundBody } },
+    async (req) => {
+      const amount = parseAmount(req.body.currency, req.body.amount);
+      if (amount === null || amount === 0n)
+        throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal with at most 2 decimals, got "${req.body.amount}"`);
+      const r = await services.payouts.fundTreasury(req.body.currency, amount, req.body.reference);
+      return ok({
+        journalId: r.journalId,
+        currency: req.body.currency,
+        treasury: (await services.payouts.treasury()).find((t) => t.currency === req.body.currency),
+      });
+    },
+  );
+  app.get(
+    '/ops/reconcile',
+    { config, schema: { tags, summary: 'Ledger reconciliation: journals balance, liabilities match deposits, trades and payouts' } },
+    async () => ok(await services.ledger.reconcile()),
+  );
   app.get('/ops/payout-batches', { config, schema: { tags, summary: 'Payment files sent to the banks' } }, async () =>
     ok(
       await services.db
         .selectFrom('payout_batches')
-        .select(['id', 'rail', 'currency', 'execution_date', 'file_name', 'file_format', 'control_sum', 'payout_count', 'status', 'created_at'])
+        .select([
+          'id',
+          'rail',
+          'currency',
+          'execution_date',
+          'file_name',
+          'file_format',
+          'control_sum',
+          'payout_count',
+          'status',
+          'created_at',
+        ])
         .orderBy('created_at', 'desc')
         .limit(200)
         .execute(),
     ),
   );
-  app.get<{ Params: Static<typeof BatchParams> }>('/ops/payout-batches/:batchId/file', { config, schema: { tags, summary: 'Download a payment file', params: BatchParams } }, async (req, reply) => {
-    const b = await services.db.selectFrom('payout_batches').select(['file_name', 'file_content', 'file_format']).where('id', '=', req.params.batchId).executeTakeFirst();
-    if (!b) throw notFound('payout batch', req.params.batchId);
-    reply.header('content-type', b.file_format === 'pain001' ? 'application/xml' : 'text/plain; charset=us-ascii');
-    reply.header('content-disposition', `attachment; filename="${b.file_name}"`);
-    return b.file_content;
-  });
+  app.get<{ Params: Static<typeof BatchParams> }>(
+    '/ops/payout-batches/:batchId/file',
+    { config, schema: { tags, summary: 'Download a payment file', params: BatchParams } },
+    async (req, reply) => {
+      const b = await services.db
+        .selectFrom('payout_batches')
+        .select(['file_name', 'file_content', 'file_format'])
+        .where('id', '=', req.params.batchId)
+        .executeTakeFirst();
+      if (!b) throw notFound('payout batch', req.params.batchId);
+      reply.header('content-type', b.file_format === 'pain001' ? 'application/xml' : 'text/plain; charset=us-ascii');
+      reply.header('content-disposition', `attachment; filename="${b.file_name}"`);
+      return b.file_content;
+    },
+  );
   app.post<{ Params: Static<typeof DepositParams>; Body: Static<typeof RefundBody> }>(
     '/ops/deposits/:depositId/refund',
-    { config, schema: { tags, summary: 'Record the refund of an ACTION_REQUIRED deposit (→ REJECTED/REFUNDED)', params: DepositParams, body: RefundBody } },
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Record the refund of an ACTION_REQUIRED deposit (→ REJECTED/REFUNDED)',
+        params: DepositParams,
+        body: RefundBody,
+      },
+    },
     async (req) => {
       const row = await services.deposits.recordRefund(req.params.depositId, req.body.refundTxHash);
       return ok(await services.deposits.detail(row));
     },
   );
-  app.post<{ Params: Static<typeof CustomerParams>; Body: Static<typeof DecideBody> }>('/ops/customers/:customerId/kyc-decision', { config, schema: { tags, summary: 'Record a manual KYC decision', params: CustomerParams, body: DecideBody } }, async (req) => {
-    const changed = await services.customers.decide(req.params.customerId, req.body.decision, req.body.remark ?? `operator decision: ${req.body.decision}`);
-    if (!changed) throw preconditionFailed(`customer ${req.params.customerId} is not PENDING`);
-    const row = await services.db.selectFrom('customers').selectAll().where('id', '=', req.params.customerId).executeTakeFirstOrThrow();
-    return ok(customerDetail(row));
-  });
+  app.post<{ Params: Static<typeof CustomerParams>; Body: Static<typeof DecideBody> }>(
+    '/ops/customers/:customerId/kyc-decision',
+    { config, schema: { tags, summary: 'Record a manual KYC decision', params: CustomerParams, body: DecideBody } },
+    async (req) => {
+      const changed = await services.customers.decide(
+        req.params.customerId,
+        req.body.decision,
+        req.body.remark ?? `operator decision: ${req.body.decision}`,
+      );
+      if (!changed) throw preconditionFailed(`customer ${req.params.customerId} is not PENDING`);
+      const row = await services.db.selectFrom('customers').selectAll().where('id', '=', req.params.customerId).executeTakeFirstOrThrow();
+      return ok(customerDetail(row));
+    },
+  );
 
   // Fee schedules (SPEC §6): spread and partner fee in bps of gross, a fixed fee per payout rail.
   const Bps = (description: string) => Type.Integer({ minimum: 0, maximum: FEE_BPS_MAX, description });
@@ -92,24 +160,46 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
       spreadBps: Bps('Spread, basis points of the gross fiat amount (0–1000)'),
       partnerFeeBps: Type.Optional(Bps('Partner fee (owed to the partner), basis points of gross (0–1000); default 0')),
       fixedFees: Type.Optional(
-        Type.Object(Object.fromEntries(RAIL_IDS.map((r) => [r, Type.Optional(Str({ max: 24, description: `Fixed fee in ${RAILS[r].currency}, decimal string, e.g. "0.25"` }))])), {
-          additionalProperties: false,
-          description: 'Fixed fee per payout rail; rails left out take the default (OPENRAMP_FEE_FIXED_<RAIL>)',
-        }),
+        Type.Object(
+          Object.fromEntries(
+            RAIL_IDS.map((r) => [
+              r,
+              Type.Optional(Str({ max: 24, description: `Fixed fee in ${RAILS[r].currency}, decimal string, e.g. "0.25"` })),
+            ]),
+          ),
+          {
+            additionalProperties: false,
+            description: 'Fixed fee per payout rail; rails left out take the default (OPENRAMP_FEE_FIXED_<RAIL>)',
+          },
+        ),
       ),
     },
     { additionalProperties: false },
   );
-  app.get<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/fee-schedule', { config, schema: { tags, summary: "A partner's effective fee schedule (its own, or the configured default)", params: PartnerParams } }, async (req) =>
-    ok(partnerFeeScheduleView(await services.fees.get(req.params.partnerId))),
+  app.get<{ Params: Static<typeof PartnerParams> }>(
+    '/ops/partners/:partnerId/fee-schedule',
+    { config, schema: { tags, summary: "A partner's effective fee schedule (its own, or the configured default)", params: PartnerParams } },
+    async (req) => ok(partnerFeeScheduleView(await services.fees.get(req.params.partnerId))),
   );
   app.post<{ Params: Static<typeof PartnerParams>; Body: Static<typeof FeeScheduleBody> }>(
     '/ops/partners/:partnerId/fee-schedule',
-    { config, schema: { tags, summary: "Set (replace) a partner's fee schedule; applies to trades created from now on", params: PartnerParams, body: FeeScheduleBody } },
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Set (replace) a partner's fee schedule; applies to trades created from now on",
+        params: PartnerParams,
+        body: FeeScheduleBody,
+      },
+    },
     async (req) => ok(partnerFeeScheduleView(await services.fees.set(req.params.partnerId, parseFeeScheduleInput(req.body)))),
   );
-  app.post<{ Params: Static<typeof PartnerParams> }>('/ops/partners/:partnerId/fee-schedule/reset', { config, schema: { tags, summary: "Drop a partner's own fee schedule (back to the configured default)", params: PartnerParams } }, async (req) => {
-    const removed = await services.fees.remove(req.params.partnerId);
-    return ok({ removed, schedule: partnerFeeScheduleView(await services.fees.get(req.params.partnerId)) });
-  });
+  app.post<{ Params: Static<typeof PartnerParams> }>(
+    '/ops/partners/:partnerId/fee-schedule/reset',
+    { config, schema: { tags, summary: "Drop a partner's own fee schedule (back to the configured default)", params: PartnerParams } },
+    async (req) => {
+      const removed = await services.fees.remove(req.params.partnerId);
+      return ok({ removed, schedule: partnerFeeScheduleView(await services.fees.get(req.params.partnerId)) });
+    },
+  );
 };

@@ -7,15 +7,33 @@ import { payoutDetail } from '../../payouts/payouts.ts';
 
 const STATUSES = ['PENDING', 'SUBMITTED', 'SETTLED', 'RETURNED'] as const;
 const DetailQuery = Type.Object({ id: Id('Payout id') });
-const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Enum(STATUSES)), tradeId: Type.Optional(Id('Trade id')), customerId: Type.Optional(Id('Customer id')) });
-const RetryBody = Type.Object({ payoutId: Id('The RETURNED payout'), bankAccountId: Type.Optional(Id('A corrected bank account of the same customer and currency')) });
-const ReturnBody = Type.Object({ payoutId: Id('Payout id'), reasonCode: Str({ max: 8, description: 'Rail return code, e.g. SEPA AC04, ACH R03, BECS 3' }) });
+const ListQuery = Type.Object({
+  ...PageQuery,
+  status: Type.Optional(Enum(STATUSES)),
+  tradeId: Type.Optional(Id('Trade id')),
+  customerId: Type.Optional(Id('Customer id')),
+});
+const RetryBody = Type.Object({
+  payoutId: Id('The RETURNED payout'),
+  bankAccountId: Type.Optional(Id('A corrected bank account of the same customer and currency')),
+});
+const ReturnBody = Type.Object({
+  payoutId: Id('Payout id'),
+  reasonCode: Str({ max: 8, description: 'Rail return code, e.g. SEPA AC04, ACH R03, BECS 3' }),
+});
 
 /** Payouts (OpenRamp extension routes, contract conventions). */
 export const payoutRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
     '/payout/detail',
-    { schema: { tags: ['Payout'], summary: 'Payout detail: rail, batch, expected arrival, bank reference, return code', querystring: DetailQuery, response: responses() } },
+    {
+      schema: {
+        tags: ['Payout'],
+        summary: 'Payout detail: rail, batch, expected arrival, bank reference, return code',
+        querystring: DetailQuery,
+        response: responses(),
+      },
+    },
     async (req) => ok(payoutDetail(await services.payouts.get(partnerId(req), req.query.id))),
   );
   app.get<{ Querystring: Static<typeof ListQuery> }>(
@@ -23,17 +41,39 @@ export const payoutRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
     { schema: { tags: ['Payout'], summary: 'List payouts (paginated)', querystring: ListQuery, response: responses() } },
     async (req) => {
       const q = req.query;
-      return pageOf(await services.payouts.list(partnerId(req), pageFrom(q), { ...(q.status ? { status: q.status } : {}), ...(q.tradeId ? { tradeId: q.tradeId } : {}), ...(q.customerId ? { customerId: q.customerId } : {}) }), payoutDetail);
+      return pageOf(
+        await services.payouts.list(partnerId(req), pageFrom(q), {
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.tradeId ? { tradeId: q.tradeId } : {}),
+          ...(q.customerId ? { customerId: q.customerId } : {}),
+        }),
+        payoutDetail,
+      );
     },
   );
   app.post<{ Body: Static<typeof RetryBody> }>(
     '/payout/retry',
-    { schema: { tags: ['Payout'], summary: 'Retry a RETURNED payout, optionally to a corrected bank account (bounded attempts)', body: RetryBody, response: responses() } },
+    {
+      schema: {
+        tags: ['Payout'],
+        summary: 'Retry a RETURNED payout, optionally to a corrected bank account (bounded attempts)',
+        body: RetryBody,
+        response: responses(),
+      },
+    },
     async (req) => ok(payoutDetail(await services.payouts.retry(partnerId(req), req.body.payoutId, req.body.bankAccountId))),
   );
   app.post<{ Body: Static<typeof ReturnBody> }>(
     '/sandbox/payout/return',
-    { config: { sandboxOnly: true }, schema: { tags: ['Sandbox'], summary: 'Sandbox bank: return a payout with a rail reason code', body: ReturnBody, response: responses() } },
+    {
+      config: { sandboxOnly: true },
+      schema: {
+        tags: ['Sandbox'],
+        summary: 'Sandbox bank: return a payout with a rail reason code',
+        body: ReturnBody,
+        response: responses(),
+      },
+    },
     async (req) => {
       await services.payouts.get(partnerId(req), req.body.payoutId); // scope to the partner
       return ok(payoutDetail(await services.payouts.markReturned(req.body.payoutId, req.body.reasonCode)));

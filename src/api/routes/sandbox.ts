@@ -12,10 +12,15 @@ const DecideBody = Type.Object({ customerId: Id('Customer id'), decision: Enum([
 export const sandboxRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
   app.post<{ Body: Static<typeof DecideBody> }>(
     '/sandbox/customer/decide',
-    { config: { sandboxOnly: true }, schema: { tags: ['Sandbox'], summary: 'Decide a PENDING customer’s KYC now', body: DecideBody, response: responses() } },
+    {
+      config: { sandboxOnly: true },
+      schema: { tags: ['Sandbox'], summary: 'Decide a PENDING customer’s KYC now', body: DecideBody, response: responses() },
+    },
     async (req) => {
       const pid = partnerId(req);
-      const changed = await services.customers.decide(req.body.customerId, req.body.decision, `sandbox decision: ${req.body.decision}`, { partnerId: pid });
+      const changed = await services.customers.decide(req.body.customerId, req.body.decision, `sandbox decision: ${req.body.decision}`, {
+        partnerId: pid,
+      });
       const c = await services.customers.get(pid, { id: req.body.customerId });
       if (!changed) throw preconditionFailed(`customer ${c.id} is already ${c.status}`);
       return ok(customerDetail(c));

@@ -13,7 +13,14 @@ const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Enum(STATUSE
 export const tradeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
     '/trade/detail',
-    { schema: { tags: ['Trade'], summary: 'Trade detail: amounts, rate (source, time) and itemised fees', querystring: DetailQuery, response: responses() } },
+    {
+      schema: {
+        tags: ['Trade'],
+        summary: 'Trade detail: amounts, rate (source, time) and itemised fees',
+        querystring: DetailQuery,
+        response: responses(),
+      },
+    },
     async (req) => {
       const row = await services.trades.get(partnerId(req), req.query.id);
       if (req.query.status && row.status !== req.query.status) throw notFound(`trade with status ${req.query.status}`, req.query.id);
@@ -23,6 +30,10 @@ export const tradeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/trade/list',
     { schema: { tags: ['Trade'], summary: 'List trades (paginated)', querystring: ListQuery, response: responses() } },
-    async (req) => pageOf(await services.trades.list(partnerId(req), pageFrom(req.query), req.query.status ? { status: req.query.status } : {}), tradeListItem),
+    async (req) =>
+      pageOf(
+        await services.trades.list(partnerId(req), pageFrom(req.query), req.query.status ? { status: req.query.status } : {}),
+        tradeListItem,
+      ),
   );
 };

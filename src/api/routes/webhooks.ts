@@ -28,7 +28,13 @@ const RedeliverBody = Type.Object(
 );
 
 const EventListQuery = Type.Object({
-  after: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$', maxLength: 19, description: 'Cursor: `nextCursor` of the previous page; omit to start from the beginning' })),
+  after: Type.Optional(
+    Type.String({
+      pattern: '^[0-9]{1,19}$',
+      maxLength: 19,
+      description: 'Cursor: `nextCursor` of the previous page; omit to start from the beginning',
+    }),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Events per page (max 500)' })),
 });
 
@@ -37,30 +43,57 @@ const CURSOR_MAX = (1n << 63n) - 1n;
 export const webhookRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
   app.get<{ Querystring: Static<typeof DeliveryListQuery> }>(
     '/webhook-delivery/list',
-    { schema: { tags: ['Webhooks'], summary: 'Webhook deliveries, newest first, each with its attempts (status code, latency, error, response excerpt)', querystring: DeliveryListQuery, response: responses() } },
+    {
+      schema: {
+        tags: ['Webhooks'],
+        summary: 'Webhook deliveries, newest first, each with its attempts (status code, latency, error, response excerpt)',
+        querystring: DeliveryListQuery,
+        response: responses(),
+      },
+    },
     async (req) => {
       const { eventId, status } = req.query;
-      const result = await services.webhooks.listDeliveries(partnerId(req), { page: pageFrom(req.query), ...(eventId !== undefined ? { eventId } : {}), ...(status !== undefined ? { status } : {}) });
+      const result = await services.webhooks.listDeliveries(partnerId(req), {
+        page: pageFrom(req.query),
+        ...(eventId !== undefined ? { eventId } : {}),
+        ...(status !== undefined ? { status } : {}),
+      });
       return pageOf(result, (d) => d);
     },
   );
 
   app.post<{ Body: Static<typeof RedeliverBody> }>(
     '/webhook-delivery/redeliver',
-    { schema: { tags: ['Webhooks'], summary: 'Queue new deliveries now for one event or a time range (same webhook-id); returns the count', body: RedeliverBody, response: responses() } },
+    {
+      schema: {
+        tags: ['Webhooks'],
+        summary: 'Queue new deliveries now for one event or a time range (same webhook-id); returns the count',
+        body: RedeliverBody,
+        response: responses(),
+      },
+    },
     async (req) => {
       const { eventId, from, to } = req.body;
-      if (eventId !== undefined && (from !== undefined || to !== undefined)) throw new AppError('INVALID_PARAMETERS', 'eventId: give either eventId or from and to, not both');
+      if (eventId !== undefined && (from !== undefined || to !== undefined))
+        throw new AppError('INVALID_PARAMETERS', 'eventId: give either eventId or from and to, not both');
       if (eventId !== undefined) return ok(await services.webhooks.redeliver(partnerId(req), { eventId }));
       const range = { from: new Date(from!), to: new Date(to!) };
-      for (const k of ['from', 'to'] as const) if (Number.isNaN(range[k].getTime())) throw new AppError('INVALID_PARAMETERS', `${k}: not a valid time`);
+      for (const k of ['from', 'to'] as const)
+        if (Number.isNaN(range[k].getTime())) throw new AppError('INVALID_PARAMETERS', `${k}: not a valid time`);
       return ok(await services.webhooks.redeliver(partnerId(req), range));
     },
   );
 
   app.get<{ Querystring: Static<typeof EventListQuery> }>(
     '/event/list',
-    { schema: { tags: ['Webhooks'], summary: 'Pull feed: your events in order after a cursor, each {id, event, createdAt, payload}; returns nextCursor', querystring: EventListQuery, response: responses() } },
+    {
+      schema: {
+        tags: ['Webhooks'],
+        summary: 'Pull feed: your events in order after a cursor, each {id, event, createdAt, payload}; returns nextCursor',
+        querystring: EventListQuery,
+        response: responses(),
+      },
+    },
     async (req) => {
       const after = BigInt(req.query.after ?? '0');
       if (after > CURSOR_MAX) throw new AppError('INVALID_PARAMETERS', 'after: not a cursor returned by this API');

@@ -118,7 +118,9 @@ export function compileTestToken(): CompiledToken {
   const output = JSON.parse(solc.compile(JSON.stringify(input)) as string) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length > 0) {
-    throw new Error(`solc (${solc.version() as string}) failed to compile ${FILE}:\n${errors.map((e) => e.formattedMessage ?? e.message).join('\n')}`);
+    throw new Error(
+      `solc (${solc.version() as string}) failed to compile ${FILE}:\n${errors.map((e) => e.formattedMessage ?? e.message).join('\n')}`,
+    );
   }
   const contract = output.contracts?.[FILE]?.[CONTRACT];
   const object = contract?.evm.bytecode.object;

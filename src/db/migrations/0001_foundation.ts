@@ -65,7 +65,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz not null,
       updated_at timestamptz not null
     )`.execute(db);
-  await sql`create unique index customers_partner_external_uq on customers (partner_id, external_id) where external_id is not null`.execute(db);
+  await sql`create unique index customers_partner_external_uq on customers (partner_id, external_id) where external_id is not null`.execute(
+    db,
+  );
   await sql`create unique index customers_partner_email_uq on customers (partner_id, lower(email))`.execute(db);
   await sql`create index customers_partner_created_idx on customers (partner_id, created_at desc, id desc)`.execute(db);
 
@@ -145,7 +147,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
   await sql`create index flows_partner_idx on flows (partner_id, created_at desc, id desc)`.execute(db);
   // Deposits are routed by address: at most one live enabled flow may own a deposit address.
-  await sql`create unique index flows_one_enabled_per_address_uq on flows (deposit_address_id) where status = 'ENABLED' and deleted_at is null`.execute(db);
+  await sql`create unique index flows_one_enabled_per_address_uq on flows (deposit_address_id) where status = 'ENABLED' and deleted_at is null`.execute(
+    db,
+  );
 
   await sql`
     create table events (

@@ -38,7 +38,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // At most one automatic delivery per event and partner, whatever the fan-out does twice.
   await sql`create unique index webhook_deliveries_auto_uq on webhook_deliveries (partner_id, event_id) where kind = 'auto'`.execute(db);
   // Claim order: due first, then event order.
-  await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at, event_seq) where status = 'pending'`.execute(db);
+  await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at, event_seq) where status = 'pending'`.execute(
+    db,
+  );
   // In-flight attempts (all processes): locked_until is set only while an attempt runs.
   await sql`create index webhook_deliveries_inflight_idx on webhook_deliveries (partner_id) where locked_until is not null`.execute(db);
   await sql`create index webhook_deliveries_partner_idx on webhook_deliveries (partner_id, created_at desc, id desc)`.execute(db);

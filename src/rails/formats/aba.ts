@@ -74,7 +74,18 @@ export function buildAba(batch: FileBatch, opts: AbaOptions = {}): PaymentFile {
   const lodgementRefs = tailReferences(FORMAT, 'lodgement reference', batch, BECS, 18);
 
   const records: string[] = [];
-  records.push('0' + alpha('', 17) + '01' + fi + alpha('', 7) + alpha(userName, 26) + apca + alpha(description, 12) + ddmmyy(processing) + alpha('', 40));
+  records.push(
+    '0' +
+      alpha('', 17) +
+      '01' +
+      fi +
+      alpha('', 7) +
+      alpha(userName, 26) +
+      apca +
+      alpha(description, 12) +
+      ddmmyy(processing) +
+      alpha('', 40),
+  );
 
   const detail = (toBsb: string, toAccount: string, code: string, amountMinor: bigint, title: string, lodgement: string): string =>
     '1' +
@@ -145,6 +156,7 @@ function bsb(what: string, v: string | null): string {
 /** BECS: digits (hyphens and blanks dropped), leading zeros kept, not all zeros, ≤ 9. */
 function accountNumber(what: string, accountNo: string): string {
   const a = accountNo.replace(/[\s-]/g, '');
-  if (!/^[0-9]{1,9}$/.test(a) || /^0+$/.test(a)) throw formatError(FORMAT, `${what} must be 1-9 digits, not all zeros (got "${accountNo}")`);
+  if (!/^[0-9]{1,9}$/.test(a) || /^0+$/.test(a))
+    throw formatError(FORMAT, `${what} must be 1-9 digits, not all zeros (got "${accountNo}")`);
   return a;
 }

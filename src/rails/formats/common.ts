@@ -22,13 +22,60 @@ export function formatError(format: string, message: string): AppError {
  * diacritic (é, ü, å, ç, ő, ş …) decomposes into base letter + combining mark and loses the mark.
  */
 const TRANSLITERATION: Readonly<Record<string, string>> = {
-  ß: 'ss', ẞ: 'SS', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ø: 'o', Ø: 'O', đ: 'd', Đ: 'D', ð: 'd', Ð: 'D',
-  þ: 'th', Þ: 'TH', ł: 'l', Ł: 'L', ı: 'i', ħ: 'h', Ħ: 'H', ŀ: 'l', Ŀ: 'L', ŋ: 'n', Ŋ: 'N', ĸ: 'k',
-  ſ: 's', ŧ: 't', Ŧ: 'T', ƒ: 'f',
-  '\u2018': "'", '\u2019': "'", '\u201A': "'", '\u201B': "'", '\u2032': "'", '\u00B4': "'",
-  '\u201C': '"', '\u201D': '"', '\u201E': '"', '\u201F': '"', '\u2033': '"', '\u00AB': '"', '\u00BB': '"',
-  '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2013': '-', '\u2014': '-', '\u2015': '-', '\u2212': '-',
-  '\u2026': '...', '\u2044': '/', '\u00D7': 'x', '\u00B7': '.', '\u2022': '.', '\u20AC': 'EUR',
+  ß: 'ss',
+  ẞ: 'SS',
+  æ: 'ae',
+  Æ: 'AE',
+  œ: 'oe',
+  Œ: 'OE',
+  ø: 'o',
+  Ø: 'O',
+  đ: 'd',
+  Đ: 'D',
+  ð: 'd',
+  Ð: 'D',
+  þ: 'th',
+  Þ: 'TH',
+  ł: 'l',
+  Ł: 'L',
+  ı: 'i',
+  ħ: 'h',
+  Ħ: 'H',
+  ŀ: 'l',
+  Ŀ: 'L',
+  ŋ: 'n',
+  Ŋ: 'N',
+  ĸ: 'k',
+  ſ: 's',
+  ŧ: 't',
+  Ŧ: 'T',
+  ƒ: 'f',
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u201A': "'",
+  '\u201B': "'",
+  '\u2032': "'",
+  '\u00B4': "'",
+  '\u201C': '"',
+  '\u201D': '"',
+  '\u201E': '"',
+  '\u201F': '"',
+  '\u2033': '"',
+  '\u00AB': '"',
+  '\u00BB': '"',
+  '\u2010': '-',
+  '\u2011': '-',
+  '\u2012': '-',
+  '\u2013': '-',
+  '\u2014': '-',
+  '\u2015': '-',
+  '\u2212': '-',
+  '\u2026': '...',
+  '\u2044': '/',
+  '\u00D7': 'x',
+  '\u00B7': '.',
+  '\u2022': '.',
+  '\u20AC': 'EUR',
 };
 
 /** Best-effort Latin transliteration; characters it cannot map are left for the caller's charset. */
@@ -43,8 +90,21 @@ export function transliterate(s: string): string {
 
 /** ASCII stand-ins for signs a restricted character set usually lacks, tried before giving up. */
 const STAND_INS: Readonly<Record<string, string>> = {
-  '&': '+', '<': '(', '[': '(', '{': '(', '>': ')', ']': ')', '}': ')', '"': "'", '`': "'",
-  _: '-', '\\': '/', '|': '/', '~': '-', ';': ',', '!': '.',
+  '&': '+',
+  '<': '(',
+  '[': '(',
+  '{': '(',
+  '>': ')',
+  ']': ')',
+  '}': ')',
+  '"': "'",
+  '`': "'",
+  _: '-',
+  '\\': '/',
+  '|': '/',
+  '~': '-',
+  ';': ',',
+  '!': '.',
 };
 
 export interface Charset {
@@ -233,7 +293,8 @@ export function checkBatch(format: string, batch: FileBatch, rules: BatchRules):
     if (ins.amountMinor > rules.maxAmountMinor) {
       throw formatError(format, `${where}: amount ${ins.amountMinor} (minor units) exceeds the format's maximum ${rules.maxAmountMinor}`);
     }
-    if (ins.endToEndId.length === 0 || ins.endToEndId.length > 35) throw formatError(format, `${where}: endToEndId must be 1-35 characters`);
+    if (ins.endToEndId.length === 0 || ins.endToEndId.length > 35)
+      throw formatError(format, `${where}: endToEndId must be 1-35 characters`);
     if (seen.has(ins.endToEndId)) throw formatError(format, `${where}: endToEndId "${ins.endToEndId}" is not unique in the batch`);
     seen.add(ins.endToEndId);
     totalMinor += ins.amountMinor;
@@ -256,7 +317,10 @@ export function tailReferences(format: string, what: string, batch: FileBatch, c
     if (r === '') throw formatError(format, `instruction ${i + 1}: endToEndId gives an empty ${what}`);
     const prev = seen.get(r);
     if (prev !== undefined) {
-      throw formatError(format, `instructions ${prev + 1} and ${i + 1} share the ${what} "${r}" (last ${len} characters of their endToEndIds)`);
+      throw formatError(
+        format,
+        `instructions ${prev + 1} and ${i + 1} share the ${what} "${r}" (last ${len} characters of their endToEndIds)`,
+      );
     }
     seen.set(r, i);
   });

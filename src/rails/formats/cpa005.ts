@@ -123,7 +123,9 @@ export function buildCpa005(batch: FileBatch, opts: Cpa005Options = {}): Payment
   };
   const recordCount = (): string => numeric(FORMAT, 'logical record count', records.length + 1, 9);
 
-  pushRecord('A' + recordCount() + control + julian(created) + numeric(FORMAT, 'destination data centre', dataCentre, 5) + alpha('', 20) + 'CAD');
+  pushRecord(
+    `A${recordCount()}${control}${julian(created)}${numeric(FORMAT, 'destination data centre', dataCentre, 5)}${alpha('', 20)}CAD`,
+  );
 
   const segments = batch.instructions.map((ins, i) => {
     const where = `instruction ${i + 1} (${ins.payoutId})`;
@@ -151,7 +153,7 @@ export function buildCpa005(batch: FileBatch, opts: Cpa005Options = {}): Payment
     return segment;
   });
   for (let i = 0; i < segments.length; i += SEGMENTS_PER_RECORD) {
-    pushRecord('C' + recordCount() + control + segments.slice(i, i + SEGMENTS_PER_RECORD).join(''));
+    pushRecord(`C${recordCount()}${control}${segments.slice(i, i + SEGMENTS_PER_RECORD).join('')}`);
   }
 
   const zeros14 = numeric(FORMAT, 'total', 0, 14);
@@ -182,7 +184,9 @@ export function buildCpa005(batch: FileBatch, opts: Cpa005Options = {}): Payment
 }
 
 function fileCreationNumber(batch: FileBatch, opts: Cpa005Options): string {
-  const n = opts.fileCreationNumber ?? (batch.fileIdModifier !== undefined && /^[0-9]{1,4}$/.test(batch.fileIdModifier) ? Number(batch.fileIdModifier) : undefined);
+  const n =
+    opts.fileCreationNumber ??
+    (batch.fileIdModifier !== undefined && /^[0-9]{1,4}$/.test(batch.fileIdModifier) ? Number(batch.fileIdModifier) : undefined);
   if (n === undefined) {
     throw formatError(FORMAT, 'a file creation number is required (opts.fileCreationNumber, or batch.fileIdModifier as 1-4 digits)');
   }

@@ -135,7 +135,8 @@ export function buildNacha(batch: FileBatch, opts: NachaOptions): PaymentFile {
     const where = `instruction ${i + 1} (${ins.payoutId})`;
     const c = ins.creditor;
     const aba = c.aba?.replace(/[\s-]/g, '') ?? '';
-    if (!isValidAbaRouting(aba)) throw formatError(FORMAT, `${where}: creditor needs a valid 9-digit ABA routing number (got "${c.aba ?? ''}")`);
+    if (!isValidAbaRouting(aba))
+      throw formatError(FORMAT, `${where}: creditor needs a valid 9-digit ABA routing number (got "${c.aba ?? ''}")`);
     const account = c.accountNo.replace(/[\s-]/g, '').toUpperCase();
     if (!/^[A-Z0-9]{1,17}$/.test(account)) throw formatError(FORMAT, `${where}: account number must be 1-17 letters or digits`);
     const name = requiredText(FORMAT, `${where} creditor name`, c.name, UPPER_ASCII, 22);
@@ -160,7 +161,7 @@ export function buildNacha(batch: FileBatch, opts: NachaOptions): PaymentFile {
     entryAddendaCount++;
     entryHash += BigInt(aba.slice(0, 8));
     if (withAddenda) {
-      records.push('7' + '05' + alpha(remittance, 80) + '0001' + sequence);
+      records.push(`705${alpha(remittance, 80)}0001${sequence}`);
       entryAddendaCount++;
     }
     return { payoutId: ins.payoutId, endToEndId: ins.endToEndId, reference: trace };

@@ -72,7 +72,10 @@ export function buildPain001(batch: FileBatch, opts: Pain001Options): PaymentFil
     throw formatError(FORMAT, `localInstrument must be 1-35 letters or digits (got "${localInstrument}")`);
   }
   if (opts.categoryPurpose !== undefined && !/^[A-Z0-9]{1,4}$/.test(opts.categoryPurpose)) {
-    throw formatError(FORMAT, `categoryPurpose must be an ExternalCategoryPurpose1Code, 1-4 letters or digits (got "${opts.categoryPurpose}")`);
+    throw formatError(
+      FORMAT,
+      `categoryPurpose must be an ExternalCategoryPurpose1Code, 1-4 letters or digits (got "${opts.categoryPurpose}")`,
+    );
   }
 
   parseIsoDate(FORMAT, 'executionDate', batch.executionDate);
@@ -311,12 +314,22 @@ export function epcIdentifier(what: string, id: string): string {
   if (id.length === 0 || id.length > 35) throw formatError(FORMAT, `${what} must be 1-35 characters (got ${id.length})`);
   let out = '';
   for (const ch of id) out += /^[A-Za-z0-9/\-?:().,'+]$/.test(ch) ? ch : '-';
-  return out.replace(/\/{2,}/g, (m) => '/' + '-'.repeat(m.length - 1)).replace(/^\//, '-').replace(/\/$/, '-');
+  return out
+    .replace(/\/{2,}/g, (m) => `/${'-'.repeat(m.length - 1)}`)
+    .replace(/^\//, '-')
+    .replace(/\/$/, '-');
 }
 
 /** Up to two AdrLine of 70 EPC-Latin characters, broken between words where possible. */
 function wrapAddress(address: string): string[] {
-  const flat = restrictText(address.split(/\r?\n/).join(', ').replace(/,(\s*,)+/g, ','), SEPA_LATIN, ADDRESS_LINE_MAX * ADDRESS_LINES_MAX + 1);
+  const flat = restrictText(
+    address
+      .split(/\r?\n/)
+      .join(', ')
+      .replace(/,(\s*,)+/g, ','),
+    SEPA_LATIN,
+    ADDRESS_LINE_MAX * ADDRESS_LINES_MAX + 1,
+  );
   const lines: string[] = [];
   let rest = flat;
   while (rest !== '' && lines.length < ADDRESS_LINES_MAX) {

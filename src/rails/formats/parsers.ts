@@ -104,8 +104,8 @@ const NACHA_DEBIT_CODES = new Set(['27', '28', '29', '37', '38', '39', '47', '48
 export function parseNacha(content: string): NachaFile {
   const F = 'NACHA';
   const lines = splitLines(F, content, '\n');
-  lines.forEach((l, i) => check(l.length === 94, F, `record ${i + 1} is ${l.length} characters, not 94`));
-  lines.forEach((l, i) => check(l === l.toUpperCase(), F, `record ${i + 1} has lower-case letters`));
+  lines.forEach((l, i) => void check(l.length === 94, F, `record ${i + 1} is ${l.length} characters, not 94`));
+  lines.forEach((l, i) => void check(l === l.toUpperCase(), F, `record ${i + 1} has lower-case letters`));
   check(lines.length % 10 === 0, F, `${lines.length} records is not a whole number of 10-record blocks`);
 
   let i = 0;
@@ -120,7 +120,11 @@ export function parseNacha(content: string): NachaFile {
   check(h[0] === '1', F, 'first record must be the file header (1)');
   check(at(h, 2, 3) === '01', F, 'priority code must be 01');
   const dest = at(h, 4, 13);
-  check(/^ [0-9]{9}$/.test(dest) && routingChecksumOk(dest.slice(1)), F, `immediate destination ${JSON.stringify(dest)} must be a blank and a valid routing number`);
+  check(
+    /^ [0-9]{9}$/.test(dest) && routingChecksumOk(dest.slice(1)),
+    F,
+    `immediate destination ${JSON.stringify(dest)} must be a blank and a valid routing number`,
+  );
   const origin = at(h, 14, 23);
   check(/^( [0-9]{9}|[A-Z0-9]{10})$/.test(origin), F, `immediate origin ${JSON.stringify(origin)} is malformed`);
   check(validYymmdd(at(h, 24, 29)), F, 'file creation date must be YYMMDD');
@@ -160,7 +164,11 @@ export function parseNacha(content: string): NachaFile {
       const routing = at(e, 4, 12);
       check(routingChecksumOk(routing), F, `entry ${entries.length + 1}: RDFI routing ${routing} fails its check digit`);
       const account = at(e, 13, 29);
-      check(account.trim() !== '' && /^[A-Z0-9]+ *$/.test(account), F, `entry ${entries.length + 1}: account number must be left-justified`);
+      check(
+        account.trim() !== '' && /^[A-Z0-9]+ *$/.test(account),
+        F,
+        `entry ${entries.length + 1}: account number must be left-justified`,
+      );
       const amount = digits(F, 'entry amount', at(e, 30, 39));
       const trace = at(e, 80, 94);
       digits(F, 'trace number', trace);
@@ -201,7 +209,11 @@ export function parseNacha(content: string): NachaFile {
     const bc = next();
     check(bc[0] === '8', F, `batch ${batchNumber} must end with a batch control record (8)`);
     check(at(bc, 2, 4) === serviceClass, F, 'batch control service class differs from the header');
-    check(Number(digits(F, 'entry/addenda count', at(bc, 5, 10))) === records, F, `batch entry/addenda count ${at(bc, 5, 10)} ≠ ${records}`);
+    check(
+      Number(digits(F, 'entry/addenda count', at(bc, 5, 10))) === records,
+      F,
+      `batch entry/addenda count ${at(bc, 5, 10)} ≠ ${records}`,
+    );
     const entryHash = hash % 10_000_000_000n;
     check(digits(F, 'entry hash', at(bc, 11, 20)) === entryHash, F, `batch entry hash ${at(bc, 11, 20)} ≠ ${entryHash}`);
     check(digits(F, 'total debits', at(bc, 21, 32)) === debit, F, 'batch total debits do not add up');
@@ -231,11 +243,16 @@ export function parseNacha(content: string): NachaFile {
   const recordCount = i;
   const padding = lines.length - recordCount;
   check(padding < 10, F, `${padding} padding records: more than needed to fill the block`);
-  for (let p = recordCount; p < lines.length; p++) check(lines[p] === '9'.repeat(94), F, `record ${p + 1} after the file control must be all 9s`);
+  for (let p = recordCount; p < lines.length; p++)
+    check(lines[p] === '9'.repeat(94), F, `record ${p + 1} after the file control must be all 9s`);
   const sum = (f: (b: NachaBatch) => bigint): bigint => batches.reduce((s, b) => s + f(b), 0n);
   check(Number(digits(F, 'batch count', at(fc, 2, 7))) === batches.length, F, 'file batch count is wrong');
   const blockCount = Number(digits(F, 'block count', at(fc, 8, 13)));
-  check(blockCount === lines.length / 10 && blockCount === Math.ceil(recordCount / 10), F, `block count ${blockCount} ≠ ${lines.length / 10}`);
+  check(
+    blockCount === lines.length / 10 && blockCount === Math.ceil(recordCount / 10),
+    F,
+    `block count ${blockCount} ≠ ${lines.length / 10}`,
+  );
   const entryAddendaCount = batches.reduce((s, b) => s + b.entryAddendaCount, 0);
   check(Number(digits(F, 'entry/addenda count', at(fc, 14, 21))) === entryAddendaCount, F, 'file entry/addenda count is wrong');
   const fileHash = sum((b) => b.entryHash) % 10_000_000_000n;
@@ -309,14 +326,25 @@ function validJulian(s: string): boolean {
 export function parseCpa005(content: string): CpaFile {
   const F = 'CPA-005';
   const lines = splitLines(F, content, '\r\n');
-  lines.forEach((l, i) => check(l.length === 1464, F, `record ${i + 1} is ${l.length} characters, not 1464`));
+  lines.forEach((l, i) => void check(l.length === 1464, F, `record ${i + 1} is ${l.length} characters, not 1464`));
   check(lines.length >= 3, F, 'a file needs a header, at least one detail record and a trailer');
-  lines.forEach((l, i) => check(at(l, 2, 10) === String(i + 1).padStart(9, '0'), F, `record ${i + 1}: logical record count ${at(l, 2, 10)} out of sequence`));
+  lines.forEach(
+    (l, i) =>
+      void check(
+        at(l, 2, 10) === String(i + 1).padStart(9, '0'),
+        F,
+        `record ${i + 1}: logical record count ${at(l, 2, 10)} out of sequence`,
+      ),
+  );
 
   const a = lines[0] ?? '';
   check(a[0] === 'A', F, 'first record must be the header (A)');
   const control = at(a, 11, 24);
-  check(/^[A-Z0-9 ]{10}[0-9]{4}$/.test(control) && at(a, 11, 20).trim() !== '', F, 'origination control data must be an originator id and a 4-digit file creation number');
+  check(
+    /^[A-Z0-9 ]{10}[0-9]{4}$/.test(control) && at(a, 11, 20).trim() !== '',
+    F,
+    'origination control data must be an originator id and a 4-digit file creation number',
+  );
   check(at(a, 21, 24) !== '0000', F, 'file creation number must not be 0000');
   check(validJulian(at(a, 25, 30)), F, 'creation date must be 0YYDDD');
   digits(F, 'destination data centre', at(a, 31, 35));
@@ -448,18 +476,30 @@ const ABA_CREDIT_CODES = new Set(['50', '51', '52', '53', '54', '55', '56', '57'
 export function parseAba(content: string): AbaFile {
   const F = 'ABA';
   const lines = splitLines(F, content, '\r\n');
-  lines.forEach((l, i) => check(l.length === 120, F, `record ${i + 1} is ${l.length} characters, not 120`));
+  lines.forEach((l, i) => void check(l.length === 120, F, `record ${i + 1} is ${l.length} characters, not 120`));
   check(lines.length >= 3, F, 'a file needs a descriptive record, a detail record and a file total record');
 
   const h = lines[0] ?? '';
   check(h[0] === '0', F, 'first record must be the descriptive record (0)');
-  check(at(h, 2, 18).trim() === '' && at(h, 24, 30).trim() === '' && at(h, 81, 120).trim() === '', F, 'descriptive record blank fields must be blank');
+  check(
+    at(h, 2, 18).trim() === '' && at(h, 24, 30).trim() === '' && at(h, 81, 120).trim() === '',
+    F,
+    'descriptive record blank fields must be blank',
+  );
   check(at(h, 19, 20) === '01', F, 'reel sequence number must be 01');
   check(/^[A-Z]{3}$/.test(at(h, 21, 23)), F, 'financial institution must be a 3-letter abbreviation');
   check(at(h, 31, 56).trim() !== '', F, 'user name is required');
   check(/^[0-9]{6}$/.test(at(h, 57, 62)), F, 'APCA user number must be 6 digits');
   const date = at(h, 75, 80);
-  check(/^[0-9]{6}$/.test(date) && Number(date.slice(0, 2)) >= 1 && Number(date.slice(0, 2)) <= 31 && Number(date.slice(2, 4)) >= 1 && Number(date.slice(2, 4)) <= 12, F, 'processing date must be DDMMYY');
+  check(
+    /^[0-9]{6}$/.test(date) &&
+      Number(date.slice(0, 2)) >= 1 &&
+      Number(date.slice(0, 2)) <= 31 &&
+      Number(date.slice(2, 4)) >= 1 &&
+      Number(date.slice(2, 4)) <= 12,
+    F,
+    'processing date must be DDMMYY',
+  );
 
   const details: AbaDetail[] = [];
   let credit = 0n;
@@ -469,7 +509,11 @@ export function parseAba(content: string): AbaFile {
     const where = `record ${r + 1}`;
     check(d[0] === '1', F, `${where}: only detail records (1) between the descriptive and file total records`);
     check(/^[0-9]{3}-[0-9]{3}$/.test(at(d, 2, 8)), F, `${where}: BSB must be XXX-XXX`);
-    check(/^ *[0-9A-Za-z-]+$/.test(at(d, 9, 17)) && !/^[ 0]+$/.test(at(d, 9, 17)), F, `${where}: account number must be right-justified, not blank or zeros`);
+    check(
+      /^ *[0-9A-Za-z-]+$/.test(at(d, 9, 17)) && !/^[ 0]+$/.test(at(d, 9, 17)),
+      F,
+      `${where}: account number must be right-justified, not blank or zeros`,
+    );
     check([' ', 'N', 'W', 'X', 'Y'].includes(at(d, 18, 18)), F, `${where}: indicator must be blank, N, W, X or Y`);
     const code = at(d, 19, 20);
     const amount = digits(F, `${where} amount`, at(d, 21, 30));
@@ -499,12 +543,20 @@ export function parseAba(content: string): AbaFile {
   const t = lines[lines.length - 1] ?? '';
   check(t[0] === '7', F, 'last record must be the file total record (7)');
   check(at(t, 2, 8) === '999-999', F, 'file total BSB filler must be 999-999');
-  check(at(t, 9, 20).trim() === '' && at(t, 51, 74).trim() === '' && at(t, 81, 120).trim() === '', F, 'file total blank fields must be blank');
+  check(
+    at(t, 9, 20).trim() === '' && at(t, 51, 74).trim() === '' && at(t, 81, 120).trim() === '',
+    F,
+    'file total blank fields must be blank',
+  );
   const net = credit >= debit ? credit - debit : debit - credit;
   check(digits(F, 'net total', at(t, 21, 30)) === net, F, `net total ${at(t, 21, 30)} ≠ ${net}`);
   check(digits(F, 'credit total', at(t, 31, 40)) === credit, F, `credit total ${at(t, 31, 40)} ≠ ${credit}`);
   check(digits(F, 'debit total', at(t, 41, 50)) === debit, F, `debit total ${at(t, 41, 50)} ≠ ${debit}`);
-  check(Number(digits(F, 'record count', at(t, 75, 80))) === details.length, F, `count ${at(t, 75, 80)} ≠ ${details.length} detail records`);
+  check(
+    Number(digits(F, 'record count', at(t, 75, 80))) === details.length,
+    F,
+    `count ${at(t, 75, 80)} ≠ ${details.length} detail records`,
+  );
 
   return {
     financialInstitution: at(h, 21, 23),
@@ -673,7 +725,9 @@ export interface PainFile {
 const EPC_TEXT = /^[A-Za-z0-9/\-?:().,'+ ]*$/;
 
 function epcIdOk(s: string): boolean {
-  return s.length >= 1 && s.length <= 35 && /^[A-Za-z0-9/\-?:().,'+]+$/.test(s) && !s.startsWith('/') && !s.endsWith('/') && !s.includes('//');
+  return (
+    s.length >= 1 && s.length <= 35 && /^[A-Za-z0-9/\-?:().,'+]+$/.test(s) && !s.startsWith('/') && !s.endsWith('/') && !s.includes('//')
+  );
 }
 
 export function parsePain001(xml: string): PainFile {
@@ -683,7 +737,8 @@ export function parsePain001(xml: string): PainFile {
   check(doc.name === 'Document', F, 'root element must be <Document>');
   check(doc.attrs.xmlns === 'urn:iso:std:iso:20022:tech:xsd:pain.001.001.09', F, 'namespace must be pain.001.001.09');
   const walk = (el: XmlElement): void => {
-    if (el.children.length === 0) check(EPC_TEXT.test(el.text), F, `<${el.name}> text ${JSON.stringify(el.text)} leaves the EPC character set`);
+    if (el.children.length === 0)
+      check(EPC_TEXT.test(el.text), F, `<${el.name}> text ${JSON.stringify(el.text)} leaves the EPC character set`);
     el.children.forEach(walk);
   };
   walk(doc);
