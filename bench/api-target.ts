@@ -3,10 +3,10 @@
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config.ts';
-import { migrateToLatest, openDatabase } from '../src/db/database.ts';
+import { migrateToLatest, openDatabase } from '../src/infra/db/database.ts';
 import { createOpenRamp } from '../src/app.ts';
-import { createLogger } from '../src/lib/logger.ts';
-import { SANDBOX_XPUBS } from '../src/chains/addresses.ts';
+import { createLogger } from '../src/infra/lib/logger.ts';
+import { SANDBOX_XPUBS } from '../src/adapters/chains/addresses.ts';
 
 const schema = process.env.BENCH_PG_SCHEMA || null;
 const config = loadConfig({

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
-import { signRequest } from '../src/auth/signature.ts';
+import { signRequest } from '../src/infra/auth/signature.ts';
 import { runLoad, type LoadResult } from './load.ts';
 
 /**
  * Signed `GET /customer/detail` against a bare Fastify JSON route, measured in the same run
- * (SPEC §10: ≥ 50 % of the bare route's throughput, p99 ≤ 20 ms, on Postgres).
+ * (docs/quality-bars.md: ≥ 50 % of the bare route's throughput, p99 ≤ 20 ms, on Postgres).
  */
 export async function benchApi(opts: {
   durationMs: number;

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
-import { migrateToLatest, openDatabase } from '../src/db/database.ts';
+import { migrateToLatest, openDatabase } from '../src/infra/db/database.ts';
 import { createOpenRamp } from '../src/app.ts';
-import { createLogger } from '../src/lib/logger.ts';
-import { SANDBOX_XPUBS } from '../src/chains/addresses.ts';
-import { createScanner, createScannerMetrics } from '../src/chains/scanner.ts';
-import type { AddressBook } from '../src/chains/address-book.ts';
-import type { BlockHeader, ChainClient, TransferLog } from '../src/chains/types.ts';
+import { createLogger } from '../src/infra/lib/logger.ts';
+import { SANDBOX_XPUBS } from '../src/adapters/chains/addresses.ts';
+import { createScanner, createScannerMetrics } from '../src/adapters/chains/scanner.ts';
+import type { AddressBook } from '../src/adapters/chains/address-book.ts';
+import type { BlockHeader, ChainClient, TransferLog } from '../src/adapters/chains/types.ts';
 import { Registry } from 'prom-client';
 
 /**
  * Scanner throughput with 1,000,000 deposit addresses held in memory against the same run with
- * 1,000 (SPEC §10): blocks of 1,000 Transfer logs from an in-memory chain, a handful of which
+ * 1,000 (docs/quality-bars.md): blocks of 1,000 Transfer logs from an in-memory chain, a handful of which
  * pay real customers (so deposits, events and cursor are written as in production).
  */
 const LOGS_PER_BLOCK = 1000;

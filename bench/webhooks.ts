@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
-import { migrateToLatest, openDatabase, type DatabaseHandle } from '../src/db/database.ts';
+import { migrateToLatest, openDatabase, type DatabaseHandle } from '../src/infra/db/database.ts';
 import { createOpenRamp, type OpenRamp } from '../src/app.ts';
-import { createLogger } from '../src/lib/logger.ts';
-import { SANDBOX_XPUBS } from '../src/chains/addresses.ts';
+import { createLogger } from '../src/infra/lib/logger.ts';
+import { SANDBOX_XPUBS } from '../src/adapters/chains/addresses.ts';
 
 /**
- * Webhook delivery throughput (SPEC §10: ≥ 1,000 deliveries/s to a local receiver, unaffected
+ * Webhook delivery throughput (docs/quality-bars.md: ≥ 1,000 deliveries/s to a local receiver, unaffected
  * by a dead endpoint). Events are written through the outbox first; then the dispatcher (default
  * settings: 30 s timeout, 64 slots, 8 per partner) fans them out and delivers them to a receiver
  * in another process, and the clock runs until every healthy event was acknowledged. The second

@@ -2,7 +2,7 @@
 // pointing OpenRamp's ETH scanner at a real chain. Prints the env lines to use, then runs until
 // SIGINT/SIGTERM. DEVNET_PORT picks the port (default 8545; 0 = any free port); if the port is
 // taken, a free one is used instead.
-import { DevnetPortInUseError, startDevnet, type Devnet } from '../src/chains/devnet/devnet.ts';
+import { DevnetPortInUseError, startDevnet, type Devnet } from '../src/adapters/chains/devnet/devnet.ts';
 
 const MILLION = 1_000_000n * 10n ** 6n;
 

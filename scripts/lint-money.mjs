@@ -8,7 +8,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-export const MONEY_PATHS = ['src/domain/ledger', 'src/domain/trades', 'src/domain/payouts', 'src/adapters/pricing', 'src/lib/money.ts'];
+export const MONEY_PATHS = [
+  'src/domain/ledger',
+  'src/domain/trades',
+  'src/domain/payouts',
+  'src/adapters/pricing',
+  'src/infra/lib/money.ts',
+];
 const FORBIDDEN = /\bparseFloat\b|\bNumber\(|\.toFixed\(|\bMath\.round\(/;
 const EXEMPT = /\/\/ not money: \S/;
 
@@ -39,7 +45,9 @@ for (const p of MONEY_PATHS) {
   }
 }
 if (problems.length > 0) {
-  console.error(`money lint: ${problems.length} float conversion(s) in money modules (use bigint; mark non-money with "// not money: why"):`);
+  console.error(
+    `money lint: ${problems.length} float conversion(s) in money modules (use bigint; mark non-money with "// not money: why"):`,
+  );
   for (const p of problems) console.error(`  ${p}`);
   process.exit(1);
 }

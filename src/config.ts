@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from './lib/config-error.ts';
-import { createRegistry, type Registry } from './chains/registry.ts';
-import { NETWORKS, type Network } from './chains/networks.ts';
-import { CRYPTO_ASSETS, parseAmount, parseRate, type CryptoAsset } from './lib/money.ts';
-import { RAILS, RAIL_IDS, type RailId } from './rails/rails.ts';
-import { ECB_DAILY_URL } from './pricing/ecb.ts';
+import { ConfigError } from './infra/lib/config-error.ts';
+import { createRegistry, type Registry } from './adapters/chains/registry.ts';
+import { NETWORKS, type Network } from './adapters/chains/networks.ts';
+import { CRYPTO_ASSETS, parseAmount, parseRate, type CryptoAsset } from './infra/lib/money.ts';
+import { RAILS, RAIL_IDS, type RailId } from './adapters/rails/rails.ts';
+import { ECB_DAILY_URL } from './adapters/pricing/ecb.ts';
 
 /**
  * Configuration is read once at start-up from environment variables (and an optional JSON
@@ -62,7 +62,7 @@ export interface Config {
   };
 }
 
-/** Webhook delivery (SPEC §7). Every bound carries its unit. */
+/** Webhook delivery (docs/webhooks.md). Every bound carries its unit. */
 export interface WebhookConfig {
   /** Delay before each attempt: [0] before the first, [n] after attempt n fails; then `failed`. */
   retryScheduleMs: number[];
@@ -77,7 +77,7 @@ export interface WebhookConfig {
   shutdownGraceMs: number;
 }
 
-/** Rate source (SPEC §6). */
+/** Rate source (docs/pricing.md). */
 export interface RatesConfig {
   source: 'static' | 'ecb';
   ecbUrl: string;
@@ -90,7 +90,7 @@ export interface RatesConfig {
   usdPerToken: Record<CryptoAsset, string>;
 }
 
-/** SPEC §7 default: immediate, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+/** docs/webhooks.md default: immediate, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '0s,5s,5m,30m,2h,5h,10h,10h';
 
 export { ConfigError };

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, parseMasterKey, type Config } from './config.ts';
-import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
+import { migrateToLatest, openDatabase, type DatabaseHandle } from './infra/db/database.ts';
 import { createOpenRamp, type OpenRamp, type RuntimeSecrets } from './app.ts';
-import { isSandboxXpub, parseAccountXpub, SANDBOX_XPUBS, type NetworkFamily } from './chains/addresses.ts';
+import { isSandboxXpub, parseAccountXpub, SANDBOX_XPUBS, type NetworkFamily } from './adapters/chains/addresses.ts';
 
 /**
  * Process-level wiring: resolve secrets (generating sandbox ones in the data folder), open and

@@ -19,7 +19,7 @@ import {
   parseAccountXpub,
   toChecksumAddress,
   tronToHex,
-} from '../src/chains/addresses.ts';
+} from '../src/adapters/chains/addresses.ts';
 
 const b58c = createBase58check(sha256);
 const seed = mnemonicToSeedSync(SANDBOX_TEST_MNEMONIC, '');

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createTestContext, onboard, signedHeaders, type TestContext } from './helpers/harness.ts';
-import { createAdjustableClock } from '../src/lib/clock.ts';
+import { createAdjustableClock } from '../src/infra/lib/clock.ts';
 
 const GOOD_BANKS: Record<string, Record<string, string>> = {
   USD: { bankName: 'Chase', accountNo: '123456789', aba: '021000021' },

@@ -11,13 +11,13 @@ import {
   signRequest,
   verifySignature,
   type CanonicalParts,
-} from '../src/auth/signature.ts';
+} from '../src/infra/auth/signature.ts';
 import { isValidIpOrCidr } from '../src/api/auth.ts';
-import { AppError } from '../src/lib/errors.ts';
-import type { Clock } from '../src/lib/clock.ts';
+import { AppError } from '../src/infra/lib/errors.ts';
+import type { Clock } from '../src/infra/lib/clock.ts';
 
 /**
- * Request authentication (SPEC §2) and partner scoping (SPEC §1.1): the contract's signing
+ * Request authentication (docs/request-signing.md) and partner scoping (docs/api-contract.md): the contract's signing
  * vectors, every accepted canonical form through a real request, every tampered field, replay
  * and clock-skew protection (also across two server processes), IP whitelist, rate limit, key
  * rotation, and "another partner's id behaves exactly like an unknown id".

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { resolveSecrets } from '../src/runtime.ts';
-import { createLogger } from '../src/lib/logger.ts';
-import { SANDBOX_XPUBS } from '../src/chains/addresses.ts';
+import { createLogger } from '../src/infra/lib/logger.ts';
+import { SANDBOX_XPUBS } from '../src/adapters/chains/addresses.ts';
 
 const prodBase = {
   OPENRAMP_MODE: 'production',

@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createAdjustableClock, systemClock } from '../src/lib/clock.ts';
+import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import { call, createTestContext, type TestContext } from './helpers/harness.ts';
 import { CONTRACT_PATH, loadContract, type Contract } from './helpers/contract.ts';
 
 /**
- * SPEC §1.4: every JSON response of every implemented route validates against the matching
+ * docs/api-contract.md: every JSON response of every implemented route validates against the matching
  * response schema of the contract (read at test time from ../shared/reference/). Table-driven:
  * a new route is one `ok(...)` line plus one error line.
  */
@@ -169,7 +169,7 @@ const CASES: Case[] = [
   ok('GET', '/customer/list', 'empty page (another partner)', { as: 'other', extra: (j) => assert.deepEqual(j.data.list, []) }),
   fail('GET', '/customer/list', 'pageSize too big', 'INVALID_PARAMETERS', { query: () => 'pageSize=1000' }),
 
-  // Bank accounts (the contract's currency enum lacks CAD, our extension: SPEC §1.3)
+  // Bank accounts (the contract's currency enum lacks CAD, our extension: docs/api-contract.md)
   ...(Object.keys(BANKS) as BankCurrency[]).map((c) =>
     ok('POST', '/bank-account/add', `${c} account`, { body: (f) => ({ customerId: f.customerId, ...BANKS[c], label: `${c} ${uniq()}` }) }),
   ),
@@ -341,7 +341,7 @@ const NO_ERROR_CASE: Record<string, string> = {
   'GET /health': 'unsigned and parameterless: it has no client error (503 when the database is down is not reachable here)',
 };
 
-describe('API responses conform to the contract (SPEC §1.4)', () => {
+describe('API responses conform to the contract (docs/api-contract.md)', () => {
   let ctx: TestContext;
   let contract: Contract;
   let f: Fixtures;
@@ -487,7 +487,7 @@ describe('API responses conform to the contract (SPEC §1.4)', () => {
 
   it(`reads the contract from ${CONTRACT_PATH} and catches violations`, async () => {
     assert.ok(contract.hasOperation('post', '/customer/create'));
-    // The normalisation is what SPEC §1.4 allows, no more: a bare object accepts anything, a typed field does not.
+    // The normalisation is what docs/api-contract.md allows, no more: a bare object accepts anything, a typed field does not.
     assert.ok(contract.validateComponent('GetCustomerDataDto', { id: 'x', dob: null, countryName: 'Germany' }).ok);
     assert.ok(!contract.validateComponent('GetCustomerDataDto', { id: 'x', realName: null }).ok);
     assert.ok(

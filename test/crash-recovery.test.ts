@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
-import { createAdjustableClock, systemClock } from '../src/lib/clock.ts';
-import { AppError } from '../src/lib/errors.ts';
+import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
+import { AppError } from '../src/infra/lib/errors.ts';
 
 /**
  * A crash at any point of the pipeline resumes without loss or duplication. Two kinds of crash

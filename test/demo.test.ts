@@ -6,12 +6,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/lib/logger.ts';
+import { createLogger } from '../src/infra/lib/logger.ts';
 import { SANDBOX_PARTNER_FILE, SERVER_FILE, startServer, type RunningServer } from '../src/runtime.ts';
 import { webhookSummary } from '../src/cli/demo.ts';
 
 /**
- * SPEC §9 `npx openramp demo`: the CLI, as a child process, runs the guide's journey against a
+ * docs/configuration.md `npx openramp demo`: the CLI, as a child process, runs the guide's journey against a
  * real server (started in this process on a temporary data folder, with fast sandbox settings)
  * and prints each webhook as it arrives with both signatures verified.
  */
@@ -99,7 +99,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('openramp demo (SPEC §9)', () => {
+describe('openramp demo (docs/configuration.md)', () => {
   let dataDir: string;
   let server: RunningServer;
 

@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
-import { createAdjustableClock, systemClock, type AdjustableClock } from '../src/lib/clock.ts';
-import type { Network } from '../src/chains/networks.ts';
+import { createAdjustableClock, systemClock, type AdjustableClock } from '../src/infra/lib/clock.ts';
+import type { Network } from '../src/adapters/chains/networks.ts';
 
 /** Moves sandbox time, mines the blocks that are due and runs the network's scanner once. */
 async function step(ctx: TestContext, clock: AdjustableClock, network: Network, seconds = 1) {

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { call, createTestContext, signedHeaders, type TestContext } from './helpers/harness.ts';
 
 /**
- * SPEC §10: generated malformed requests on every partner route (property-based): no 5xx, no
+ * docs/quality-bars.md: generated malformed requests on every partner route (property-based): no 5xx, no
  * write. Routes, body fields and query parameters are read from the running app's own OpenAPI
  * document, so a new route is fuzzed without editing this file. Each generated request is sent
  * unsigned (→ 401) and correctly signed (→ 401/413/422, a 200 only for a GET whose query happens
@@ -32,7 +32,7 @@ const TABLES = [
   'api_keys',
 ] as const;
 
-/** The partner routes SPEC §1.2 asks for that are implemented today, plus our extensions: all must be fuzzed. */
+/** The partner routes docs/api-contract.md asks for that are implemented today, plus our extensions: all must be fuzzed. */
 const EXPECTED_ROUTES = [
   'POST /customer/create',
   'GET /customer/detail',
@@ -491,7 +491,7 @@ async function assertProperty<T>(property: fc.IAsyncProperty<T>): Promise<void> 
 
 // ---------------------------------------------------------------------------------------------
 
-describe('fuzz: malformed requests on every partner route (SPEC §10)', () => {
+describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)', () => {
   let ctx: TestContext;
   let routes: RouteInfo[];
   const stats = new Map<string, { signed: number; signed401: number; kinds: Map<string, number> }>();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { signRequest } from '../sdk/src/index.ts';
 import { createTestContext, type TestContext } from './helpers/harness.ts';
 import { expectOnce, loadGuideSamples, removeOnExit, replaceOnce, sampleEnv } from './helpers/guide-samples.ts';
-import { createAdjustableClock } from '../src/lib/clock.ts';
+import { createAdjustableClock } from '../src/infra/lib/clock.ts';
 
 /**
  * The integration guide's Flask webhook handler (its Python sample, read from

@@ -21,7 +21,7 @@ import {
 } from './helpers/guide-samples.ts';
 
 /**
- * SPEC §1.4: the integration guide's three sample clients (Python `requests`, Node `axios`,
+ * docs/api-contract.md: the integration guide's three sample clients (Python `requests`, Node `axios`,
  * TypeScript class) work against a real listening OpenRamp unmodified apart from base URL, host
  * and credentials. The samples are read from ../shared/reference at test time; every adjustment is
  * an exact string replacement that must match exactly once, so a changed guide fails loudly.
@@ -33,7 +33,7 @@ const TRON_ADDRESS = /^T[1-9A-HJ-NP-Za-km-z]{33}$/;
 
 const unique = (prefix: string) => `${prefix}-${randomBytes(6).toString('hex')}`;
 
-describe('integration guide sample clients against a listening server (SPEC §1.4)', () => {
+describe('integration guide sample clients against a listening server (docs/api-contract.md)', () => {
   let ctx: TestContext;
   let port: number;
   let samples: GuideSamples;

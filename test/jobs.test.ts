@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createJobQueue } from '../src/jobs/queue.ts';
-import { createAdjustableClock } from '../src/lib/clock.ts';
-import { createLogger } from '../src/lib/logger.ts';
-import { AppError } from '../src/lib/errors.ts';
+import { createJobQueue } from '../src/infra/jobs/queue.ts';
+import { createAdjustableClock } from '../src/infra/lib/clock.ts';
+import { createLogger } from '../src/infra/lib/logger.ts';
+import { AppError } from '../src/infra/lib/errors.ts';
 import { openTestDatabase } from './helpers/harness.ts';
-import type { DatabaseHandle } from '../src/db/database.ts';
+import type { DatabaseHandle } from '../src/infra/db/database.ts';
 
 describe('job queue (FOR UPDATE SKIP LOCKED, leases, retries)', () => {
   let database: DatabaseHandle;

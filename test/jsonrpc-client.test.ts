@@ -1,9 +1,9 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseBodyTooLargeError } from 'viem';
-import { hexToTron, tronToHex } from '../src/chains/addresses.ts';
-import { ChainRpcError, createJsonRpcChainClient, isRangeTooLargeError } from '../src/chains/jsonrpc-client.ts';
-import { RangeTooLargeError, type ChainClient } from '../src/chains/types.ts';
+import { hexToTron, tronToHex } from '../src/adapters/chains/addresses.ts';
+import { ChainRpcError, createJsonRpcChainClient, isRangeTooLargeError } from '../src/adapters/chains/jsonrpc-client.ts';
+import { RangeTooLargeError, type ChainClient } from '../src/adapters/chains/types.ts';
 import { startFakeRpc, type FakeRpcError, type FakeRpcServer } from './helpers/fake-rpc.ts';
 
 const USDT_TRON = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { bpsOf, convert, formatDecimal, parseDecimal, parseRate } from '../src/lib/money.ts';
-import { computeQuote } from '../src/pricing/pricing.ts';
+import { bpsOf, convert, formatDecimal, parseDecimal, parseRate } from '../src/infra/lib/money.ts';
+import { computeQuote } from '../src/adapters/pricing/pricing.ts';
 
 describe('money math (bigint minor units, exact decimal rates)', () => {
   it('parses and formats decimals exactly, refusing what is not a plain decimal', () => {

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
-import { deriveAddress, SANDBOX_XPUBS } from '../src/chains/addresses.ts';
+import { deriveAddress, SANDBOX_XPUBS } from '../src/adapters/chains/addresses.ts';
 
 describe('offramp set-up journey (guide steps 1–4)', () => {
   let ctx: TestContext;

@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
-import { createAdjustableClock, systemClock, type AdjustableClock } from '../src/lib/clock.ts';
-import { ACCOUNTS } from '../src/ledger/ledger.ts';
+import { createAdjustableClock, systemClock, type AdjustableClock } from '../src/infra/lib/clock.ts';
+import { ACCOUNTS } from '../src/domain/ledger/ledger.ts';
 
 const FIXTURE = readFileSync(new URL('./fixtures/ecb-eurofxref-daily.xml', import.meta.url), 'utf8');
 

@@ -10,8 +10,8 @@ import {
   nextBusinessDay,
   previousBusinessDay,
   type CalendarId,
-} from '../src/rails/calendars.ts';
-import { RAILS, chooseRail, schedule, withRailOverrides, zonedTimeToInstant, localDate } from '../src/rails/rails.ts';
+} from '../src/adapters/rails/calendars.ts';
+import { RAILS, chooseRail, schedule, withRailOverrides, zonedTimeToInstant, localDate } from '../src/adapters/rails/rails.ts';
 
 const dates = (cal: CalendarId, year: number) => holidaysOf(cal, year).map((h) => h.date);
 const at = (iso: string) => new Date(iso);

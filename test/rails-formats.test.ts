@@ -1,10 +1,10 @@
 /**
- * Payment-file generators (SPEC §8): every file is read back by the independent parsers in
- * src/rails/formats/parsers.ts (record lengths, sequence, control and hash totals) and compared with
+ * Payment-file generators (docs/rails.md): every file is read back by the independent parsers in
+ * src/adapters/rails/formats/parsers.ts (record lengths, sequence, control and hash totals) and compared with
  * the input in bigint minor units; pain.001 files are validated against the EPC XSD with xmllint
  * (apt-get install libxml2-utils).
  */
-import { SANDBOX_DEBTORS } from '../src/payouts/payouts.ts';
+import { SANDBOX_DEBTORS } from '../src/domain/payouts/payouts.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { AppError } from '../src/lib/errors.ts';
+import { AppError } from '../src/infra/lib/errors.ts';
 import {
   buildAba,
   buildCpa005,
@@ -26,8 +26,8 @@ import {
   type FileBatch,
   type PaymentInstruction,
   type PayoutCurrency,
-} from '../src/rails/formats/index.ts';
-import { parseAba, parseCpa005, parseNacha, parsePain001, parseXml } from '../src/rails/formats/parsers.ts';
+} from '../src/adapters/rails/formats/index.ts';
+import { parseAba, parseCpa005, parseNacha, parsePain001, parseXml } from '../src/adapters/rails/formats/parsers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EPC_XSD =
@@ -527,10 +527,7 @@ describe('NACHA', () => {
       /checksum/,
     );
     refused(() => buildNacha(batch([usd(1, 100n)], { fileIdModifier: 'ab' }), { secCode: 'PPD' }), /fileIdModifier/);
-    refused(
-      () => buildNacha(batch([usd(1, 100n)], { debtor: without(DEBTOR, 'achCompanyId') }), { secCode: 'PPD' }),
-      /achCompanyId/,
-    );
+    refused(() => buildNacha(batch([usd(1, 100n)], { debtor: without(DEBTOR, 'achCompanyId') }), { secCode: 'PPD' }), /achCompanyId/);
     // Same tail of endToEndId → same identification number: refused rather than ambiguous.
     refused(
       () => buildNacha(batch([usd(1, 1n), { ...usd(2, 1n), endToEndId: 'other_000000000000000000000001' }]), { secCode: 'PPD' }),
@@ -599,10 +596,7 @@ describe('CPA-005', () => {
     refused(() => buildCpa005(batch([cad(1, 10_000_000_000n)], { fileIdModifier: '1' })), /maximum/);
     refused(() => buildCpa005(batch([cad(1, 1n, { transit: '123' })], { fileIdModifier: '1' })), /5-digit transit/);
     refused(() => buildCpa005(batch([cad(1, 1n, { accountNo: '1234567890123' })], { fileIdModifier: '1' })), /1-12 digits/);
-    refused(
-      () => buildCpa005(batch([cad(1, 1n)], { fileIdModifier: '1', debtor: without(DEBTOR, 'cpaOriginatorId') })),
-      /cpaOriginatorId/,
-    );
+    refused(() => buildCpa005(batch([cad(1, 1n)], { fileIdModifier: '1', debtor: without(DEBTOR, 'cpaOriginatorId') })), /cpaOriginatorId/);
   });
 });
 

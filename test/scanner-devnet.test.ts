@@ -29,8 +29,8 @@ import {
   tradeJobs,
   type MultiSend,
 } from './helpers/scanner-devnet.ts';
-import { systemClock } from '../src/lib/clock.ts';
-import type { Deposits } from '../src/deposits/deposits.ts';
+import { systemClock } from '../src/infra/lib/clock.ts';
+import type { Deposits } from '../src/domain/deposits/deposits.ts';
 
 /**
  * The ETH scanner against a REAL EVM node (hardhat@2 devnet): real ERC-20 transfers to derived

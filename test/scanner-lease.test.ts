@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAdvisoryLease } from '../src/chains/lease.ts';
+import { createAdvisoryLease } from '../src/adapters/chains/lease.ts';
 import { openTestDatabase } from './helpers/harness.ts';
 
 describe('one active scanner per network across processes', () => {

@@ -14,10 +14,10 @@ import {
   listAllDeposits,
   tradeJobs,
 } from './helpers/scanner-devnet.ts';
-import { hexToTron, isValidTronAddress, tronToHex } from '../src/chains/addresses.ts';
-import { createRegistry } from '../src/chains/registry.ts';
-import { createJsonRpcChainClient } from '../src/chains/jsonrpc-client.ts';
-import { systemClock } from '../src/lib/clock.ts';
+import { hexToTron, isValidTronAddress, tronToHex } from '../src/adapters/chains/addresses.ts';
+import { createRegistry } from '../src/adapters/chains/registry.ts';
+import { createJsonRpcChainClient } from '../src/adapters/chains/jsonrpc-client.ts';
+import { systemClock } from '../src/infra/lib/clock.ts';
 
 /**
  * The TRX path end to end through the same JSON-RPC chain client: a java-tron `/jsonrpc`

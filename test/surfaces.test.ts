@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { call, createTestContext, type TestContext } from './helpers/harness.ts';
-import { createLogger } from '../src/lib/logger.ts';
+import { createLogger } from '../src/infra/lib/logger.ts';
 
 describe('operator surfaces: health, OpenAPI, docs, metrics, operator API, logs', () => {
   let ctx: TestContext;

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
-import { createAdjustableClock, systemClock } from '../src/lib/clock.ts';
+import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 
 describe('trades and the ledger', () => {
   let ctx: TestContext;

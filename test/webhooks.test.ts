@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createIdGenerator } from '../src/lib/ids.ts';
-import { createAdjustableClock, type AdjustableClock } from '../src/lib/clock.ts';
-import { createLogger } from '../src/lib/logger.ts';
+import { createIdGenerator } from '../src/infra/lib/ids.ts';
+import { createAdjustableClock, type AdjustableClock } from '../src/infra/lib/clock.ts';
+import { createLogger } from '../src/infra/lib/logger.ts';
 import { loadConfig, ConfigError, DEFAULT_WEBHOOK_RETRY_SCHEDULE, parseDurationList } from '../src/config.ts';
-import { sha256Hex, verifySignature } from '../src/auth/signature.ts';
-import { createWebhookDispatcher } from '../src/webhooks/dispatcher.ts';
-import { createEventHorizon } from '../src/webhooks/horizon.ts';
+import { sha256Hex, verifySignature } from '../src/infra/auth/signature.ts';
+import { createWebhookDispatcher } from '../src/domain/webhooks/dispatcher.ts';
+import { createEventHorizon } from '../src/domain/webhooks/horizon.ts';
 import { verifyWebhook, signRequest } from '../sdk/src/index.ts';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
 import { createTwoAppsOnOneDatabase } from './helpers/second-app.ts';
@@ -14,7 +14,7 @@ import { freePort, startBlackHole, startReceiver, type ReceivedWebhook, type Web
 import { appendEvents } from './helpers/webhook-events.ts';
 
 /**
- * Webhooks (SPEC §7) over real sockets: receivers are HTTP servers on 127.0.0.1, time is driven
+ * Webhooks (docs/webhooks.md) over real sockets: receivers are HTTP servers on 127.0.0.1, time is driven
  * with an adjustable clock and the dispatcher's runOnce(), so retry schedules of minutes and
  * hours run in milliseconds.
  */
@@ -83,7 +83,7 @@ describe('webhooks: signatures and envelope', () => {
     for (const r of receiver.received) {
       assert.equal(r.path, '/hooks/openramp?tenant=a%20b&x=1');
       assert.equal(r.headers['content-type'], 'application/json');
-      // Envelope (SPEC §1.3): payload and data are the same object and carry the object version.
+      // Envelope (docs/api-contract.md): payload and data are the same object and carry the object version.
       assert.deepEqual(Object.keys(r.json).sort(), ['createdAt', 'data', 'event', 'id', 'payload']);
       assert.deepEqual(r.json.payload, r.json.data);
       assert.equal(typeof r.json.payload.version, 'number');
@@ -271,7 +271,7 @@ describe('webhooks: retries', () => {
     await receiver?.close();
   });
 
-  it('the SPEC default schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h', () => {
+  it('the documented default schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h', () => {
     assert.deepEqual(ctx.config.webhooks.retryScheduleMs, [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
     assert.deepEqual(SCHEDULE_MS, ctx.config.webhooks.retryScheduleMs);
   });

@@ -9,7 +9,7 @@
  *
  * This package deliberately imports nothing from the OpenRamp server: it is published and
  * versioned on its own, and a partner installs it without the server. The HMAC code below is a
- * copy of the server's few lines (src/auth/signature.ts, src/webhooks/signing.ts), kept small
+ * copy of the server's few lines (src/infra/auth/signature.ts, src/domain/webhooks/signing.ts), kept small
  * on purpose; the server's test suite checks that the two agree on real deliveries.
  */
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';

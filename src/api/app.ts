@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Histogram } from 'prom-client';
-import { AppError } from '../lib/errors.ts';
+import { AppError } from '../infra/lib/errors.ts';
 import { sendError } from './http.ts';
 import { createOperatorAuthenticator, createPartnerAuthenticator, type AuthDeps } from './auth.ts';
 import type { Services } from '../app.ts';

@@ -1,15 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { timingSafeEqual } from 'node:crypto';
-import type { Partners } from '../partners/partners.ts';
-import type { NonceStore } from '../auth/nonce-store.ts';
-import type { RateLimiter } from '../auth/rate-limit.ts';
-import type { Clock } from '../lib/clock.ts';
-import { AppError, unauthorised } from '../lib/errors.ts';
-import { bodyHashCandidates, verifySignature } from '../auth/signature.ts';
+import type { Partners } from '../domain/partners/partners.ts';
+import type { NonceStore } from '../infra/auth/nonce-store.ts';
+import type { RateLimiter } from '../infra/auth/rate-limit.ts';
+import type { Clock } from '../infra/lib/clock.ts';
+import { AppError, unauthorised } from '../infra/lib/errors.ts';
+import { bodyHashCandidates, verifySignature } from '../infra/auth/signature.ts';
 
 /**
- * Partner request authentication (SPEC §2), run as a preValidation hook so it sees the raw
+ * Partner request authentication (docs/request-signing.md), run as a preValidation hook so it sees the raw
  * body but runs before schema validation: an unsigned request learns nothing about our schemas.
  * Order: key → timestamp → signature → nonce (recorded only for valid signatures) → IP
  * whitelist → rate limit.

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ResolvedKey } from '../partners/partners.ts';
-import { AppError } from '../lib/errors.ts';
-import { toPage, type Page, type PageResult } from '../lib/pagination.ts';
+import type { ResolvedKey } from '../domain/partners/partners.ts';
+import { AppError } from '../infra/lib/errors.ts';
+import { toPage, type Page, type PageResult } from '../infra/lib/pagination.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,7 +19,7 @@ declare module 'fastify' {
   }
 }
 
-/** The contract's success envelope; `topLevel` adds fields beside `data` (SPEC §1.3). */
+/** The contract's success envelope; `topLevel` adds fields beside `data` (docs/api-contract.md). */
 export function ok<T>(data: T, topLevel: Record<string, unknown> = {}) {
   return { status: 'SUCCESS' as const, data, ...topLevel };
 }

@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import { SANDBOX_PARTNER_FILE, SERVER_FILE } from '../runtime.ts';
 
 /**
- * `openramp demo` (SPEC §9): the integration guide's whole offramp journey against a running
+ * `openramp demo` (docs/configuration.md): the integration guide's whole offramp journey against a running
  * server, as a partner would run it — signed API calls with the SDK, a local webhook receiver
  * that verifies both signature schemes with the SDK and prints each webhook as it arrives.
  *

@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config, type Role } from '../config.ts';
-import { createLogger } from '../lib/logger.ts';
-import { migrateToLatest } from '../db/database.ts';
+import { createLogger } from '../infra/lib/logger.ts';
+import { migrateToLatest } from '../infra/db/database.ts';
 import { openConfiguredDatabase, resolveSecrets, SERVER_FILE, startServer } from '../runtime.ts';
 import { createOpenRamp } from '../app.ts';
-import { isFiatAsset, parseAmount } from '../lib/money.ts';
+import { isFiatAsset, parseAmount } from '../infra/lib/money.ts';
 
 /**
  * `openramp` command line. Commands that need the database go through a running server's

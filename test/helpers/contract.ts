@@ -5,7 +5,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 
 /**
- * The wire contract (SPEC §1.4): `../shared/reference/coinut-openapi.json`, read at test time
+ * The wire contract (docs/api-contract.md): `../shared/reference/coinut-openapi.json`, read at test time
  * and compiled with ajv. OpenAPI 3.0 `nullable` is rewritten to JSON Schema, and the one agreed
  * normalisation is applied: a bare `{"type":"object"}` (no structure of its own) is the
  * contract's way of writing "string or null", so it accepts any value.
@@ -54,7 +54,7 @@ export function normaliseSchema(s: Json): Json {
       out[k] = v;
     }
   }
-  // SPEC §1.4: bare {"type":"object"} means "string or null": any value.
+  // docs/api-contract.md: bare {"type":"object"} means "string or null": any value.
   if (out.type === 'object' && !STRUCTURE.some((k) => k in out)) {
     delete out.type;
     delete out.nullable;

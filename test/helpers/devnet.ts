@@ -1,4 +1,4 @@
-import { startDevnet, type Devnet, type StartDevnetOptions } from '../../src/chains/devnet/devnet.ts';
+import { startDevnet, type Devnet, type StartDevnetOptions } from '../../src/adapters/chains/devnet/devnet.ts';
 
 export {
   startDevnet,
@@ -7,10 +7,10 @@ export {
   HARDHAT_MNEMONIC,
   DEFAULT_DEVNET_CHAIN_ID,
   DevnetPortInUseError,
-} from '../../src/chains/devnet/devnet.ts';
-export type { Devnet, DevnetAccount, StartDevnetOptions, TxResult } from '../../src/chains/devnet/devnet.ts';
-export { compileTestToken, TEST_TOKEN_SOURCE } from '../../src/chains/devnet/tokens.ts';
-export { TRANSFER_TOPIC } from '../../src/chains/types.ts';
+} from '../../src/adapters/chains/devnet/devnet.ts';
+export type { Devnet, DevnetAccount, StartDevnetOptions, TxResult } from '../../src/adapters/chains/devnet/devnet.ts';
+export { compileTestToken, TEST_TOKEN_SOURCE } from '../../src/adapters/chains/devnet/tokens.ts';
+export { TRANSFER_TOPIC } from '../../src/adapters/chains/types.ts';
 
 export interface DevnetWithTokens {
   devnet: Devnet;

@@ -11,8 +11,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hexToTron, tronToHex } from '../../src/chains/addresses.ts';
-import { TRANSFER_TOPIC } from '../../src/chains/types.ts';
+import { hexToTron, tronToHex } from '../../src/adapters/chains/addresses.ts';
+import { TRANSFER_TOPIC } from '../../src/adapters/chains/types.ts';
 
 export interface FakeBlock {
   number: bigint;

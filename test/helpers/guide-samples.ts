@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Support for running the integration guide's sample clients (SPEC §1.4) unmodified apart from
+ * Support for running the integration guide's sample clients (docs/api-contract.md) unmodified apart from
  * base URL, host and credentials: extraction of the fenced code blocks from the guide at test
  * time, exact-once string replacement, and child processes that are always bounded in time and
  * killed (whole process group) on timeout or when the test file ends.

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
+import { migrateToLatest, openDatabase, type DatabaseHandle } from '../../src/infra/db/database.ts';
 import { createOpenRamp, type OpenRamp } from '../../src/app.ts';
-import { createLogger } from '../../src/lib/logger.ts';
-import { SANDBOX_XPUBS } from '../../src/chains/addresses.ts';
-import type { PartnerCredentials } from '../../src/partners/partners.ts';
-import { sha256Hex, signRequest } from '../../src/auth/signature.ts';
-import type { Clock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/infra/lib/logger.ts';
+import { SANDBOX_XPUBS } from '../../src/adapters/chains/addresses.ts';
+import type { PartnerCredentials } from '../../src/domain/partners/partners.ts';
+import { sha256Hex, signRequest } from '../../src/infra/auth/signature.ts';
+import type { Clock } from '../../src/infra/lib/clock.ts';
 
 /**
  * Test harness: an isolated database (a PGlite copy of the migrated template, or a fresh

@@ -5,12 +5,12 @@ import { encodeFunctionData, keccak256, parseGwei, type Abi, type Address, type 
 import { privateKeyToAccount } from 'viem/accounts';
 import { compileTestToken, type Devnet } from './devnet.ts';
 import { call, onboard, type TestContext } from './harness.ts';
-import { createScanner, createScannerMetrics, type Scanner } from '../../src/chains/scanner.ts';
-import { createAddressBook } from '../../src/chains/address-book.ts';
-import { createLogger } from '../../src/lib/logger.ts';
-import { NETWORK_FAMILY, type Network } from '../../src/chains/networks.ts';
-import { RangeTooLargeError, type ChainClient } from '../../src/chains/types.ts';
-import type { Deposits } from '../../src/deposits/deposits.ts';
+import { createScanner, createScannerMetrics, type Scanner } from '../../src/adapters/chains/scanner.ts';
+import { createAddressBook } from '../../src/adapters/chains/address-book.ts';
+import { createLogger } from '../../src/infra/lib/logger.ts';
+import { NETWORK_FAMILY, type Network } from '../../src/adapters/chains/networks.ts';
+import { RangeTooLargeError, type ChainClient } from '../../src/adapters/chains/types.ts';
+import type { Deposits } from '../../src/domain/deposits/deposits.ts';
 
 /**
  * Helpers for the scanner integration tests against the real devnet (test/scanner-*.test.ts):

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hexToTron } from '../../src/chains/addresses.ts';
+import { hexToTron } from '../../src/adapters/chains/addresses.ts';
 
 /**
  * A java-tron `/jsonrpc` look-alike in front of an EVM devnet, for the TRX scanner tests.

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.ts';
 import { createOpenRamp } from '../../src/app.ts';
-import { createLogger } from '../../src/lib/logger.ts';
-import { SANDBOX_XPUBS } from '../../src/chains/addresses.ts';
-import type { Clock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/infra/lib/logger.ts';
+import { SANDBOX_XPUBS } from '../../src/adapters/chains/addresses.ts';
+import type { Clock } from '../../src/infra/lib/clock.ts';
 import { openTestDatabase, type TestContext } from './harness.ts';
 
 /**

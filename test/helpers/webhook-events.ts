@@ -1,4 +1,4 @@
-import type { EventType } from '../../src/events/outbox.ts';
+import type { EventType } from '../../src/infra/events/outbox.ts';
 import type { TestContext } from './harness.ts';
 
 /**

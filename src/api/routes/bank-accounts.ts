@@ -3,8 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, OptStr, PageQuery, responses } from '../schemas.ts';
-import { bankAccountDetail } from '../../bank-accounts/bank-accounts.ts';
-import { FIAT_ASSETS } from '../../lib/money.ts';
+import { bankAccountDetail } from '../../domain/bank-accounts/bank-accounts.ts';
+import { FIAT_ASSETS } from '../../infra/lib/money.ts';
 
 // Formats and per-currency requirements are checked by bank-accounts/validation.ts, which names
 // the field and the rule; the schema only pins types and sizes.

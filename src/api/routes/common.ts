@@ -3,17 +3,17 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, partnerId } from '../http.ts';
 import { responses } from '../schemas.ts';
-import { AppError } from '../../lib/errors.ts';
-import { SUBSCRIBABLE_EVENTS } from '../../events/outbox.ts';
+import { AppError } from '../../infra/lib/errors.ts';
+import { SUBSCRIBABLE_EVENTS } from '../../infra/events/outbox.ts';
 import { isValidIpOrCidr } from '../auth.ts';
-import { checkCallbackUrl } from '../../webhooks/url-safety.ts';
-import { ping } from '../../db/database.ts';
+import { checkCallbackUrl } from '../../domain/webhooks/url-safety.ts';
+import { ping } from '../../infra/db/database.ts';
 
 const CallbackBody = Type.Object({ callbackUrl: Type.String({ maxLength: 2048, description: 'Webhook URL; empty string clears it' }) });
 const EventsBody = Type.Object({ events: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }) });
 /**
  * The event names the contract's SubscribedEventsDto enumerates. `GET /subscribed-events` lists
- * subscriptions to our extension events (SPEC §3) in `extensionEvents`, so `events` conforms.
+ * subscriptions to our extension events (docs/state-machines.md) in `extensionEvents`, so `events` conforms.
  */
 const CONTRACT_EVENTS: ReadonlySet<string> = new Set([
   'CUSTOMER_APPROVED',

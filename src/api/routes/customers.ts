@@ -3,9 +3,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
-import { customerDetail, customerListItem } from '../../customers/customers.ts';
-import { AppError } from '../../lib/errors.ts';
-import { isCountryCode } from '../../lib/countries.ts';
+import { customerDetail, customerListItem } from '../../domain/customers/customers.ts';
+import { AppError } from '../../infra/lib/errors.ts';
+import { isCountryCode } from '../../infra/lib/countries.ts';
 
 const CreateCustomerBody = Type.Object({
   name: Str({ max: 200, description: 'Full legal name' }),

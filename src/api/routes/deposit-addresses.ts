@@ -3,9 +3,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, responses } from '../schemas.ts';
-import { depositAddressDetail } from '../../deposit-addresses/deposit-addresses.ts';
-import { NETWORKS } from '../../chains/networks.ts';
-import { CRYPTO_ASSETS } from '../../lib/money.ts';
+import { depositAddressDetail } from '../../domain/deposit-addresses/deposit-addresses.ts';
+import { NETWORKS } from '../../adapters/chains/networks.ts';
+import { CRYPTO_ASSETS } from '../../infra/lib/money.ts';
 
 const CreateBody = Type.Object({ customerId: Id('Customer id'), currency: Enum(CRYPTO_ASSETS), network: Enum(NETWORKS) });
 const DetailQuery = Type.Object({ id: Id('Deposit address id') });

@@ -3,12 +3,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
-import { depositListItem } from '../../deposits/deposits.ts';
-import { AppError, notFound } from '../../lib/errors.ts';
-import { CRYPTO_ASSETS, FIAT_ASSETS, isCryptoAsset, parseAmount } from '../../lib/money.ts';
-import { NETWORKS, NETWORK_FAMILY, isNetwork, type Network } from '../../chains/networks.ts';
-import { normalizeAddress } from '../../chains/addresses.ts';
-import { toScanAddress } from '../../chains/registry.ts';
+import { depositListItem } from '../../domain/deposits/deposits.ts';
+import { AppError, notFound } from '../../infra/lib/errors.ts';
+import { CRYPTO_ASSETS, FIAT_ASSETS, isCryptoAsset, parseAmount } from '../../infra/lib/money.ts';
+import { NETWORKS, NETWORK_FAMILY, isNetwork, type Network } from '../../adapters/chains/networks.ts';
+import { normalizeAddress } from '../../adapters/chains/addresses.ts';
+import { toScanAddress } from '../../adapters/chains/registry.ts';
 import type { Services } from '../../app.ts';
 
 const STATUSES = ['RECEIVED', 'CONFIRMED', 'ACTION_REQUIRED', 'REJECTED'] as const;

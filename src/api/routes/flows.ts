@@ -3,11 +3,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
-import { flowCreatedData, flowDetail, flowListItem } from '../../flows/flows.ts';
-import { NETWORKS } from '../../chains/networks.ts';
-import { CRYPTO_ASSETS, FIAT_ASSETS, isCryptoAsset, isFiatAsset, parseAmount } from '../../lib/money.ts';
-import { AppError } from '../../lib/errors.ts';
-import { computeQuote, quoteView } from '../../pricing/pricing.ts';
+import { flowCreatedData, flowDetail, flowListItem } from '../../domain/flows/flows.ts';
+import { NETWORKS } from '../../adapters/chains/networks.ts';
+import { CRYPTO_ASSETS, FIAT_ASSETS, isCryptoAsset, isFiatAsset, parseAmount } from '../../infra/lib/money.ts';
+import { AppError } from '../../infra/lib/errors.ts';
+import { computeQuote, quoteView } from '../../adapters/pricing/pricing.ts';
 
 const OfframpBody = Type.Object({
   from: Type.Object({ customerId: Id('Customer id'), currency: Enum(CRYPTO_ASSETS), network: Enum(NETWORKS) }),

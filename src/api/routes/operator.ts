@@ -3,11 +3,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok } from '../http.ts';
 import { Enum, Id, Str } from '../schemas.ts';
-import { customerDetail } from '../../customers/customers.ts';
-import { AppError, notFound, preconditionFailed } from '../../lib/errors.ts';
-import { FIAT_ASSETS, parseAmount } from '../../lib/money.ts';
-import { RAILS, RAIL_IDS } from '../../rails/rails.ts';
-import { FEE_BPS_MAX, parseFeeScheduleInput, partnerFeeScheduleView } from '../../pricing/fees.ts';
+import { customerDetail } from '../../domain/customers/customers.ts';
+import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
+import { FIAT_ASSETS, parseAmount } from '../../infra/lib/money.ts';
+import { RAILS, RAIL_IDS } from '../../adapters/rails/rails.ts';
+import { FEE_BPS_MAX, parseFeeScheduleInput, partnerFeeScheduleView } from '../../adapters/pricing/fees.ts';
 
 /**
  * Operator API (bearer token). The CLI uses it to act on a running server — PGlite is
@@ -153,7 +153,7 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
     },
   );
 
-  // Fee schedules (SPEC §6): spread and partner fee in bps of gross, a fixed fee per payout rail.
+  // Fee schedules (docs/pricing.md): spread and partner fee in bps of gross, a fixed fee per payout rail.
   const Bps = (description: string) => Type.Integer({ minimum: 0, maximum: FEE_BPS_MAX, description });
   const FeeScheduleBody = Type.Object(
     {

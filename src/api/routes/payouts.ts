@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
-import { payoutDetail } from '../../payouts/payouts.ts';
+import { payoutDetail } from '../../domain/payouts/payouts.ts';
 
 const STATUSES = ['PENDING', 'SUBMITTED', 'SETTLED', 'RETURNED'] as const;
 const DetailQuery = Type.Object({ id: Id('Payout id') });

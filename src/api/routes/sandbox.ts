@@ -3,10 +3,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, partnerId } from '../http.ts';
 import { Enum, Id, responses } from '../schemas.ts';
-import { customerDetail } from '../../customers/customers.ts';
-import { preconditionFailed } from '../../lib/errors.ts';
+import { customerDetail } from '../../domain/customers/customers.ts';
+import { preconditionFailed } from '../../infra/lib/errors.ts';
 
-/** Sandbox controls (SPEC §9): signed like every route, refused in production mode. */
+/** Sandbox controls (docs/configuration.md): signed like every route, refused in production mode. */
 const DecideBody = Type.Object({ customerId: Id('Customer id'), decision: Enum(['APPROVE', 'REJECT'] as const) });
 
 export const sandboxRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {

@@ -3,8 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, responses } from '../schemas.ts';
-import { tradeListItem } from '../../trades/trades.ts';
-import { notFound } from '../../lib/errors.ts';
+import { tradeListItem } from '../../domain/trades/trades.ts';
+import { notFound } from '../../infra/lib/errors.ts';
 
 const STATUSES = ['CREATED', 'SETTLED', 'CANCELED'] as const;
 const DetailQuery = Type.Object({ id: Id('Trade id'), status: Type.Optional(Enum(STATUSES)) });

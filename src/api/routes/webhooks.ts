@@ -3,10 +3,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, responses } from '../schemas.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError } from '../../infra/lib/errors.ts';
 
 /**
- * Extensions (SPEC §1.2, §7): the webhook delivery log, manual redelivery and the pull feed of
+ * Extensions (docs/api-contract.md, docs/webhooks.md): the webhook delivery log, manual redelivery and the pull feed of
  * events. Same conventions as the contract: signed, camelCase, `{status, data}`.
  */
 const DeliveryListQuery = Type.Object({

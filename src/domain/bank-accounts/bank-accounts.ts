@@ -1,0 +1,146 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DB, BankAccountsTable } from '../../infra/db/schema.ts';
+import type { Clock } from '../../infra/lib/clock.ts';
+import type { IdGenerator } from '../../infra/lib/ids.ts';
+import type { Outbox } from '../../infra/events/outbox.ts';
+import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
+import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import { validateBankAccountInput, type BankAccountInput } from './validation.ts';
+import type { PayeeVerifier } from './payee-verification.ts';
+import { paginate } from '../../infra/db/paginate.ts';
+
+/**
+ * Bank accounts: validated per currency and rail (validation.ts), then payee-verified against
+ * the customer's name, which sets `verificationStatus` and writes BANK_ACCOUNT_VERIFIED or
+ * BANK_ACCOUNT_REJECTED in the same transaction as the insert.
+ */
+export type BankAccountRow = Selectable<BankAccountsTable>;
+
+export interface BankAccounts {
+  add(partnerId: string, input: BankAccountInput & { customerId: string; statementFileName?: string | null }): Promise<BankAccountRow>;
+  get(partnerId: string, id: string, customerId?: string): Promise<BankAccountRow>;
+  list(partnerId: string, page: Page, filter: { customerId?: string; currency?: string }): Promise<PageResult<BankAccountRow>>;
+}
+
+/** The contract's `BankAccountDetailDto` plus our fields (verification, rail identifiers). */
+export function bankAccountDetail(b: BankAccountRow) {
+  return {
+    id: b.id,
+    customerId: b.customer_id,
+    currency: b.currency,
+    bankName: b.bank_name,
+    accountNo: b.account_no,
+    accountName: b.account_name,
+    ...(b.swift ? { swift: b.swift } : {}),
+    iban: b.iban,
+    aba: b.aba,
+    sortCode: b.sort_code,
+    bsb: b.bsb,
+    institutionNumber: b.institution_number,
+    transit: b.transit,
+    bankCountry: b.bank_country,
+    bankAddress: b.bank_address,
+    beneficiaryAddress: b.beneficiary_address,
+    label: b.label,
+    verificationStatus: b.verification_status,
+    verificationReason: b.verification_reason,
+    createTime: b.created_at.toISOString(),
+    updateTime: b.updated_at.toISOString(),
+  };
+}
+
+export function createBankAccounts(deps: {
+  db: Kysely<DB>;
+  ids: IdGenerator;
+  clock: Clock;
+  outbox: Outbox;
+  payeeVerifier: PayeeVerifier;
+}): BankAccounts {
+  const { db, ids, clock, outbox } = deps;
+  return {
+    async add(partnerId, input) {
+      const v = validateBankAccountInput(input);
+      if (!v.ok) throw new AppError('INVALID_PARAMETERS', v.message);
+      const a = v.value;
+      return db.transaction().execute(async (tx) => {
+        const customer = await tx
+          .selectFrom('customers')
+          .selectAll()
+          .where('id', '=', input.customerId)
+          .where('partner_id', '=', partnerId)
+          .forShare()
+          .executeTakeFirst();
+        if (!customer) throw notFound('customer', input.customerId);
+        if (customer.status === 'REJECTED' || customer.status === 'DELETED') {
+          throw preconditionFailed(
+            `customer ${customer.id} is ${customer.status}; bank accounts can only be added for PENDING or CONFIRMED customers`,
+          );
+        }
+        // No holder name given: the account is registered as the customer's own.
+        const accountName = a.accountName ?? customer.name;
+        const match = deps.payeeVerifier.verify({ customerName: customer.name, accountName, isIndividual: customer.is_individual });
+        const verified = match !== 'NO_MATCH';
+        const now = clock.now();
+        const row = await tx
+          .insertInto('bank_accounts')
+          .values({
+            id: ids.next('bankAccount'),
+            partner_id: partnerId,
+            customer_id: customer.id,
+            currency: a.currency,
+            bank_name: a.bankName,
+            account_no: a.accountNo,
+            account_name: accountName,
+            swift: a.swift,
+            iban: a.iban,
+            aba: a.aba,
+            sort_code: a.sortCode,
+            bsb: a.bsb,
+            institution_number: a.institutionNumber,
+            transit: a.transit,
+            bank_country: a.bankCountry,
+            bank_address: a.bankAddress,
+            beneficiary_address: a.beneficiaryAddress,
+            label: a.label,
+            inter_bank_name: a.interBankName,
+            inter_bank_bic: a.interBankBic,
+            inter_bank_account_no: a.interBankAccountNo,
+            statement_file_name: input.statementFileName ?? null,
+            verification_status: verified ? 'VERIFIED' : 'REJECTED',
+            verification_reason: verified
+              ? match
+              : `NAME_MISMATCH: account holder "${accountName}" does not match customer "${customer.name}"`,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await outbox.append(tx, {
+          partnerId,
+          type: verified ? 'BANK_ACCOUNT_VERIFIED' : 'BANK_ACCOUNT_REJECTED',
+          objectType: 'bank_account',
+          objectId: row.id,
+          objectVersion: row.version,
+          payload: bankAccountDetail(row),
+        });
+        return row;
+      });
+    },
+
+    async get(partnerId, id, customerId) {
+      let q = db.selectFrom('bank_accounts').selectAll().where('id', '=', id).where('partner_id', '=', partnerId);
+      if (customerId !== undefined) q = q.where('customer_id', '=', customerId);
+      const row = await q.executeTakeFirst();
+      if (!row) throw notFound('bank account', id);
+      return row;
+    },
+
+    async list(partnerId, page, filter) {
+      let q = db.selectFrom('bank_accounts').where('partner_id', '=', partnerId);
+      if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
+      if (filter.currency) q = q.where('currency', '=', filter.currency);
+      return paginate<BankAccountRow>(q, page);
+    },
+  };
+}

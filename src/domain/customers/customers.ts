@@ -1,0 +1,251 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { DB, CustomersTable } from '../../infra/db/schema.ts';
+import type { Clock } from '../../infra/lib/clock.ts';
+import type { IdGenerator } from '../../infra/lib/ids.ts';
+import type { Outbox } from '../../infra/events/outbox.ts';
+import type { KycProvider } from '../../adapters/kyc/kyc.ts';
+import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
+import { isUniqueViolation } from '../../infra/db/database.ts';
+import { countryName } from '../../infra/lib/countries.ts';
+import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import { paginate } from '../../infra/db/paginate.ts';
+
+/**
+ * Customers: `PENDING` → `CONFIRMED` | `REJECTED`; `CONFIRMED` → `DELETED`. Each transition
+ * writes its CUSTOMER_* event in the same transaction. `externalId` is unique per partner and a
+ * repeated create with the same externalId returns the existing customer.
+ */
+export type CustomerRow = Selectable<CustomersTable>;
+
+export interface CreateCustomerInput {
+  name: string;
+  email: string;
+  type?: 'DEPOSITOR' | 'PAYEE';
+  isIndividual?: boolean;
+  externalId?: string;
+  dateOfBirth?: string;
+  country?: string;
+  nationality?: string;
+  city?: string;
+  address?: string;
+}
+
+export interface CustomerListFilter {
+  status?: string;
+  realName?: string;
+  createTime?: string;
+  sortDirection?: 'ASC' | 'DESC';
+}
+
+export interface Customers {
+  create(partnerId: string, input: CreateCustomerInput): Promise<{ customer: CustomerRow; created: boolean }>;
+  get(partnerId: string, by: { id?: string; email?: string; externalId?: string }): Promise<CustomerRow>;
+  list(partnerId: string, page: Page, filter: CustomerListFilter): Promise<PageResult<CustomerRow>>;
+  /** KYC decision; returns false when the customer was no longer PENDING (idempotent). */
+  decide(customerId: string, decision: 'APPROVE' | 'REJECT', remark: string | null, opts?: { partnerId?: string }): Promise<boolean>;
+  delete(partnerId: string, customerId: string): Promise<void>;
+  /** Locks and returns the row inside a transaction (prerequisite checks). */
+  lockForUpdate(tx: Transaction<DB>, partnerId: string, customerId: string): Promise<CustomerRow>;
+}
+
+/** The contract's customer detail (`GetCustomerDataDto`) plus our timestamps. */
+export function customerDetail(c: CustomerRow) {
+  return {
+    id: c.id,
+    realName: c.name,
+    email: c.email,
+    type: c.type,
+    isIndividual: c.is_individual,
+    externalId: c.external_id ?? undefined,
+    country: c.country ?? '',
+    countryName: countryName(c.country),
+    nationality: c.nationality ?? '',
+    nationalityName: countryName(c.nationality),
+    city: c.city ?? '',
+    address: c.address ?? '',
+    dob: c.dob,
+    status: c.status,
+    remark: c.remark ?? '',
+    createTime: c.created_at.toISOString(),
+    updateTime: c.updated_at.toISOString(),
+  };
+}
+
+/** The contract's list item (`CustomerListItemDto`): string fields are never null. */
+export function customerListItem(c: CustomerRow) {
+  return {
+    id: c.id,
+    externalId: c.external_id ?? undefined,
+    realName: c.name,
+    email: c.email,
+    type: c.type,
+    country: c.country ?? '',
+    countryName: countryName(c.country) ?? '',
+    dob: c.dob ?? '',
+    status: c.status,
+    remark: c.remark ?? '',
+    createTime: c.created_at.toISOString(),
+  };
+}
+
+const EVENT_FOR: Record<'CONFIRMED' | 'REJECTED' | 'DELETED', 'CUSTOMER_APPROVED' | 'CUSTOMER_REJECTED' | 'CUSTOMER_DELETED'> = {
+  CONFIRMED: 'CUSTOMER_APPROVED',
+  REJECTED: 'CUSTOMER_REJECTED',
+  DELETED: 'CUSTOMER_DELETED',
+};
+
+export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clock; outbox: Outbox; kyc: KycProvider }): Customers {
+  const { db, ids, clock, outbox } = deps;
+
+  async function transition(
+    tx: Transaction<DB>,
+    c: CustomerRow,
+    to: 'CONFIRMED' | 'REJECTED' | 'DELETED',
+    remark: string | null,
+  ): Promise<CustomerRow> {
+    const updated = await tx
+      .updateTable('customers')
+      .set({ status: to, remark: remark ?? c.remark, version: c.version + 1, updated_at: clock.now() })
+      .where('id', '=', c.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await outbox.append(tx, {
+      partnerId: c.partner_id,
+      type: EVENT_FOR[to],
+      objectType: 'customer',
+      objectId: c.id,
+      objectVersion: updated.version,
+      payload: customerDetail(updated),
+    });
+    return updated;
+  }
+
+  async function findByExternalId(partnerId: string, externalId: string) {
+    return db
+      .selectFrom('customers')
+      .selectAll()
+      .where('partner_id', '=', partnerId)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+  }
+
+  return {
+    async create(partnerId, input) {
+      if (input.externalId) {
+        const existing = await findByExternalId(partnerId, input.externalId);
+        if (existing) return { customer: existing, created: false };
+      }
+      const now = clock.now();
+      try {
+        const customer = await db.transaction().execute(async (tx) => {
+          let row = await tx
+            .insertInto('customers')
+            .values({
+              id: ids.next('customer'),
+              partner_id: partnerId,
+              external_id: input.externalId ?? null,
+              name: input.name,
+              email: input.email,
+              type: input.type ?? 'DEPOSITOR',
+              is_individual: input.isIndividual ?? true,
+              dob: input.dateOfBirth ?? null,
+              country: input.country ?? null,
+              nationality: input.nationality ?? null,
+              city: input.city ?? null,
+              address: input.address ?? null,
+              status: 'PENDING',
+              remark: null,
+              version: 1,
+              created_at: now,
+              updated_at: now,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          const outcome = await deps.kyc.submit(tx, row);
+          if (outcome.decision)
+            row = await transition(tx, row, outcome.decision === 'APPROVE' ? 'CONFIRMED' : 'REJECTED', outcome.remark ?? null);
+          return row;
+        });
+        return { customer, created: true };
+      } catch (err) {
+        if (isUniqueViolation(err, 'customers_partner_external_uq') && input.externalId) {
+          // A concurrent create with the same externalId won the race: return its customer.
+          const existing = await findByExternalId(partnerId, input.externalId);
+          if (existing) return { customer: existing, created: false };
+        }
+        if (isUniqueViolation(err, 'customers_partner_email_uq')) {
+          const other = await db
+            .selectFrom('customers')
+            .select('id')
+            .where('partner_id', '=', partnerId)
+            .where((eb) => eb(eb.fn('lower', ['email']), '=', input.email.toLowerCase()))
+            .executeTakeFirst();
+          throw new AppError('CONFLICT', `email: a customer with this email already exists${other ? ` (${other.id})` : ''}`);
+        }
+        throw err;
+      }
+    },
+
+    async get(partnerId, by) {
+      let q = db.selectFrom('customers').selectAll().where('partner_id', '=', partnerId);
+      if (by.id !== undefined) q = q.where('id', '=', by.id);
+      if (by.email !== undefined) q = q.where((eb) => eb(eb.fn('lower', ['email']), '=', by.email!.toLowerCase()));
+      if (by.externalId !== undefined) q = q.where('external_id', '=', by.externalId);
+      const row = await q.executeTakeFirst();
+      if (!row) throw notFound('customer', by.id ?? by.externalId ?? by.email ?? '');
+      return row;
+    },
+
+    async list(partnerId, page, filter) {
+      let q = db.selectFrom('customers').where('partner_id', '=', partnerId);
+      if (filter.status) q = q.where('status', '=', filter.status as CustomerRow['status']);
+      if (filter.realName) q = q.where('name', 'ilike', `%${filter.realName.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+      if (filter.createTime) {
+        const from = new Date(filter.createTime);
+        q = q.where('created_at', '>=', from);
+      }
+      const dir = filter.sortDirection === 'ASC' ? 'asc' : 'desc';
+      return paginate<CustomerRow>(q, page, dir);
+    },
+
+    async decide(customerId, decision, remark, opts = {}) {
+      return db.transaction().execute(async (tx) => {
+        let q = tx.selectFrom('customers').selectAll().where('id', '=', customerId);
+        if (opts.partnerId) q = q.where('partner_id', '=', opts.partnerId);
+        const c = await q.forUpdate().executeTakeFirst();
+        if (!c) throw notFound('customer', customerId);
+        if (c.status !== 'PENDING') return false;
+        await transition(tx, c, decision === 'APPROVE' ? 'CONFIRMED' : 'REJECTED', remark);
+        return true;
+      });
+    },
+
+    async delete(partnerId, customerId) {
+      await db.transaction().execute(async (tx) => {
+        const c = await tx
+          .selectFrom('customers')
+          .selectAll()
+          .where('id', '=', customerId)
+          .where('partner_id', '=', partnerId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!c) throw notFound('customer', customerId);
+        if (c.status !== 'CONFIRMED')
+          throw preconditionFailed(`customer ${customerId} is ${c.status}; only CONFIRMED customers can be deleted`);
+        await transition(tx, c, 'DELETED', null);
+      });
+    },
+
+    async lockForUpdate(tx, partnerId, customerId) {
+      const c = await tx
+        .selectFrom('customers')
+        .selectAll()
+        .where('id', '=', customerId)
+        .where('partner_id', '=', partnerId)
+        .forShare()
+        .executeTakeFirst();
+      if (!c) throw notFound('customer', customerId);
+      return c;
+    },
+  };
+}

@@ -1,0 +1,303 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../infra/db/schema.ts';
+import type { Clock } from '../../infra/lib/clock.ts';
+import type { IdGenerator } from '../../infra/lib/ids.ts';
+import type { SecretBox } from '../../infra/lib/secret-box.ts';
+import { randomToken } from '../../infra/lib/secret-box.ts';
+import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
+import { SUBSCRIBABLE_EVENTS } from '../../infra/events/outbox.ts';
+
+/**
+ * Partners and their credentials. API secrets and webhook secrets are stored sealed under the
+ * master key and shown once, at creation. A partner may hold two active API keys so it can
+ * rotate without downtime.
+ */
+export const ACTIVE_KEYS_MAX = 2;
+
+export interface PartnerCredentials {
+  partnerId: string;
+  apiKey: string;
+  apiSecret: string;
+  webhookSecret: string;
+}
+
+export interface ResolvedKey {
+  keyId: string;
+  partnerId: string;
+  partnerName: string;
+  secret: string;
+  ipWhitelist: string[];
+  rateLimitPerMinute: number | null;
+}
+
+export interface PartnerSettings {
+  id: string;
+  name: string;
+  callbackUrl: string | null;
+  subscribedEvents: string[];
+  ipWhitelist: string[];
+  createdAt: Date;
+}
+
+export interface Partners {
+  create(name: string): Promise<PartnerCredentials>;
+  createApiKey(partnerId: string): Promise<{ keyId: string; apiKey: string; apiSecret: string }>;
+  revokeApiKey(partnerId: string, keyId: string): Promise<void>;
+  listApiKeys(partnerId: string): Promise<{ keyId: string; apiKey: string; status: string; createdAt: Date }[]>;
+  resolveKey(apiKey: string): Promise<ResolvedKey | null>;
+  get(partnerId: string): Promise<PartnerSettings>;
+  list(): Promise<PartnerSettings[]>;
+  setCallbackUrl(partnerId: string, url: string): Promise<void>;
+  setSubscribedEvents(partnerId: string, events: string[]): Promise<void>;
+  setIpWhitelist(partnerId: string, ips: string[]): Promise<void>;
+  /** Webhook signing secrets, newest first (two during a rotation overlap). */
+  webhookSecrets(partnerId: string): Promise<string[]>;
+  rotateWebhookSecret(partnerId: string): Promise<string>;
+  /**
+   * The key that signs webhooks with the contract's HMAC headers: the oldest ACTIVE API key (it
+   * stays the same while a newer key is added, so receivers are not surprised mid-rotation).
+   * Null when the partner has no active key.
+   */
+  webhookSigningKey(partnerId: string): Promise<{ apiKey: string; apiSecret: string } | null>;
+}
+
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+export function createPartners(deps: {
+  db: Kysely<DB>;
+  box: SecretBox;
+  ids: IdGenerator;
+  clock: Clock;
+  keyPrefix: string;
+  keyCacheTtlMs: number;
+}): Partners {
+  const { db, box, ids, clock } = deps;
+  // Decrypting a secret per request would cost a DB round trip and an AES operation; a short
+  // cache keeps the signed hot path fast. Changes made through this process invalidate it at
+  // once; other processes see them within keyCacheTtlMs.
+  const keyCache = new Map<string, { value: ResolvedKey | null; expiresMs: number }>();
+  const invalidate = (partnerId?: string) => {
+    for (const [k, v] of keyCache) if (!partnerId || v.value?.partnerId === partnerId || v.value === null) keyCache.delete(k);
+  };
+
+  async function newKey(partnerId: string) {
+    const apiKey = randomToken(deps.keyPrefix, 18);
+    const apiSecret = randomToken('ors_', 32);
+    const keyId = ids.next('apiKey');
+    await db
+      .insertInto('api_keys')
+      .values({
+        id: keyId,
+        partner_id: partnerId,
+        api_key: apiKey,
+        secret_enc: box.seal(apiSecret),
+        status: 'ACTIVE',
+        created_at: clock.now(),
+        revoked_at: null,
+      })
+      .execute();
+    return { keyId, apiKey, apiSecret };
+  }
+
+  async function get(partnerId: string): Promise<PartnerSettings> {
+    const p = await db.selectFrom('partners').selectAll().where('id', '=', partnerId).executeTakeFirst();
+    if (!p) throw notFound('partner', partnerId);
+    return {
+      id: p.id,
+      name: p.name,
+      callbackUrl: p.callback_url,
+      subscribedEvents: p.subscribed_events,
+      ipWhitelist: p.ip_whitelist,
+      createdAt: p.created_at,
+    };
+  }
+
+  return {
+    async create(name) {
+      const trimmed = name.trim();
+      if (trimmed.length === 0 || trimmed.length > 200) throw new AppError('INVALID_PARAMETERS', 'name: must be 1–200 characters');
+      const partnerId = ids.next('partner');
+      const webhookSecret = newWebhookSecret();
+      const now = clock.now();
+      return db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('partners')
+          .values({
+            id: partnerId,
+            name: trimmed,
+            callback_url: null,
+            subscribed_events: JSON.stringify(SUBSCRIBABLE_EVENTS),
+            ip_whitelist: '[]',
+            webhook_secret_enc: box.seal(webhookSecret),
+            webhook_secret_prev_enc: null,
+            rate_limit_per_minute: null,
+            status: 'ACTIVE',
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        const apiKey = randomToken(deps.keyPrefix, 18);
+        const apiSecret = randomToken('ors_', 32);
+        await tx
+          .insertInto('api_keys')
+          .values({
+            id: ids.next('apiKey'),
+            partner_id: partnerId,
+            api_key: apiKey,
+            secret_enc: box.seal(apiSecret),
+            status: 'ACTIVE',
+            created_at: now,
+            revoked_at: null,
+          })
+          .execute();
+        return { partnerId, apiKey, apiSecret, webhookSecret };
+      });
+    },
+
+    async createApiKey(partnerId) {
+      await get(partnerId);
+      const active = await db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('partner_id', '=', partnerId)
+        .where('status', '=', 'ACTIVE')
+        .executeTakeFirstOrThrow();
+      if (Number(active.n) >= ACTIVE_KEYS_MAX)
+        throw preconditionFailed(`partner already has ${ACTIVE_KEYS_MAX} active API keys; revoke one first`);
+      return newKey(partnerId);
+    },
+
+    async revokeApiKey(partnerId, keyId) {
+      const res = await db
+        .updateTable('api_keys')
+        .set({ status: 'REVOKED', revoked_at: clock.now() })
+        .where('id', '=', keyId)
+        .where('partner_id', '=', partnerId)
+        .where('status', '=', 'ACTIVE')
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) throw notFound('active API key', keyId);
+      invalidate(partnerId);
+    },
+
+    async listApiKeys(partnerId) {
+      const rows = await db
+        .selectFrom('api_keys')
+        .select(['id', 'api_key', 'status', 'created_at'])
+        .where('partner_id', '=', partnerId)
+        .orderBy('created_at')
+        .execute();
+      return rows.map((r) => ({ keyId: r.id, apiKey: r.api_key, status: r.status, createdAt: r.created_at }));
+    },
+
+    async resolveKey(apiKey) {
+      const nowMs = clock.now().getTime();
+      const cached = keyCache.get(apiKey);
+      if (cached && cached.expiresMs > nowMs) return cached.value;
+      const row = await db
+        .selectFrom('api_keys')
+        .innerJoin('partners', 'partners.id', 'api_keys.partner_id')
+        .select([
+          'api_keys.id as keyId',
+          'api_keys.partner_id as partnerId',
+          'api_keys.secret_enc',
+          'partners.name',
+          'partners.ip_whitelist',
+          'partners.rate_limit_per_minute',
+        ])
+        .where('api_keys.api_key', '=', apiKey)
+        .where('api_keys.status', '=', 'ACTIVE')
+        .where('partners.status', '=', 'ACTIVE')
+        .executeTakeFirst();
+      const value: ResolvedKey | null = row
+        ? {
+            keyId: row.keyId,
+            partnerId: row.partnerId,
+            partnerName: row.name,
+            secret: box.open(row.secret_enc),
+            ipWhitelist: row.ip_whitelist,
+            rateLimitPerMinute: row.rate_limit_per_minute,
+          }
+        : null;
+      if (keyCache.size > 10_000) keyCache.clear();
+      keyCache.set(apiKey, { value, expiresMs: nowMs + deps.keyCacheTtlMs });
+      return value;
+    },
+
+    get,
+
+    async list() {
+      const rows = await db.selectFrom('partners').selectAll().orderBy('created_at').execute();
+      return rows.map((p) => ({
+        id: p.id,
+        name: p.name,
+        callbackUrl: p.callback_url,
+        subscribedEvents: p.subscribed_events,
+        ipWhitelist: p.ip_whitelist,
+        createdAt: p.created_at,
+      }));
+    },
+
+    async setCallbackUrl(partnerId, url) {
+      await db
+        .updateTable('partners')
+        .set({ callback_url: url === '' ? null : url, updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .execute();
+    },
+
+    async setSubscribedEvents(partnerId, events) {
+      await db
+        .updateTable('partners')
+        .set({ subscribed_events: JSON.stringify([...new Set(events)]), updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .execute();
+    },
+
+    async setIpWhitelist(partnerId, ips) {
+      await db
+        .updateTable('partners')
+        .set({ ip_whitelist: JSON.stringify([...new Set(ips)]), updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .execute();
+      invalidate(partnerId);
+    },
+
+    async webhookSecrets(partnerId) {
+      const p = await db
+        .selectFrom('partners')
+        .select(['webhook_secret_enc', 'webhook_secret_prev_enc'])
+        .where('id', '=', partnerId)
+        .executeTakeFirst();
+      if (!p) throw notFound('partner', partnerId);
+      return [box.open(p.webhook_secret_enc), ...(p.webhook_secret_prev_enc ? [box.open(p.webhook_secret_prev_enc)] : [])];
+    },
+
+    async rotateWebhookSecret(partnerId) {
+      const p = await db.selectFrom('partners').select(['webhook_secret_enc']).where('id', '=', partnerId).executeTakeFirst();
+      if (!p) throw notFound('partner', partnerId);
+      const secret = newWebhookSecret();
+      await db
+        .updateTable('partners')
+        .set({ webhook_secret_enc: box.seal(secret), webhook_secret_prev_enc: p.webhook_secret_enc, updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .execute();
+      return secret;
+    },
+
+    async webhookSigningKey(partnerId) {
+      const row = await db
+        .selectFrom('api_keys')
+        .select(['api_key', 'secret_enc'])
+        .where('partner_id', '=', partnerId)
+        .where('status', '=', 'ACTIVE')
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? { apiKey: row.api_key, apiSecret: box.open(row.secret_enc) } : null;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import type { IdGenerator } from '../lib/ids.ts';
+import type { Clock } from '../lib/clock.ts';
+
+/**
+ * Transactional outbox: every state change writes its event in the same database transaction
+ * (docs/state-machines.md). The payload is the object's detail representation at that version, so webhooks
+ * (a later stage) deliver exactly what `GET /<resource>/detail` would have shown.
+ */
+export type EventType =
+  | 'CUSTOMER_APPROVED'
+  | 'CUSTOMER_REJECTED'
+  | 'CUSTOMER_DELETED'
+  | 'DEPOSIT_ADDRESS_APPROVED'
+  | 'DEPOSIT_ADDRESS_REJECTED'
+  | 'BANK_ACCOUNT_VERIFIED'
+  | 'BANK_ACCOUNT_REJECTED'
+  | 'DEPOSIT_RECEIVED'
+  | 'DEPOSIT_APPROVED'
+  | 'DEPOSIT_REJECTED'
+  | 'DEPOSIT_ACTION_REQUIRED'
+  | 'TRADE_CREATED'
+  | 'TRADE_SETTLED'
+  | 'PAYOUT_SUBMITTED'
+  | 'PAYOUT_SETTLED'
+  | 'PAYOUT_RETURNED';
+
+/** Events a partner may subscribe to: the contract's names plus our extensions. */
+export const SUBSCRIBABLE_EVENTS: readonly EventType[] = [
+  'CUSTOMER_APPROVED',
+  'CUSTOMER_REJECTED',
+  'CUSTOMER_DELETED',
+  'DEPOSIT_ADDRESS_APPROVED',
+  'DEPOSIT_ADDRESS_REJECTED',
+  'DEPOSIT_RECEIVED',
+  'DEPOSIT_APPROVED',
+  'DEPOSIT_REJECTED',
+  'TRADE_CREATED',
+  'TRADE_SETTLED',
+  'BANK_ACCOUNT_VERIFIED',
+  'BANK_ACCOUNT_REJECTED',
+  'DEPOSIT_ACTION_REQUIRED',
+  'PAYOUT_SUBMITTED',
+  'PAYOUT_SETTLED',
+  'PAYOUT_RETURNED',
+];
+
+export interface NewEvent {
+  partnerId: string;
+  type: EventType;
+  objectType: 'customer' | 'bank_account' | 'deposit_address' | 'deposit' | 'trade' | 'payout';
+  objectId: string;
+  objectVersion: number;
+  payload: Record<string, unknown>;
+}
+
+export interface Outbox {
+  /** Must be called with the transaction that makes the state change. */
+  append(tx: Transaction<DB> | Kysely<DB>, event: NewEvent): Promise<string>;
+}
+
+export function createOutbox(deps: { ids: IdGenerator; clock: Clock }): Outbox {
+  return {
+    async append(tx, e) {
+      const id = deps.ids.next('event');
+      await tx
+        .insertInto('events')
+        .values({
+          id,
+          partner_id: e.partnerId,
+          type: e.type,
+          object_type: e.objectType,
+          object_id: e.objectId,
+          object_version: e.objectVersion,
+          payload: JSON.stringify({ ...e.payload, version: e.objectVersion }),
+          created_at: deps.clock.now(),
+        })
+        .execute();
+      return id;
+    },
+  };
+}
