@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { AppError } from '../src/infra/lib/errors.ts';
 import {
@@ -28,13 +27,14 @@ import {
   type PayoutCurrency,
 } from '../src/adapters/rails/formats/index.ts';
 import { parseAba, parseCpa005, parseNacha, parsePain001, parseXml } from '../src/adapters/rails/formats/parsers.ts';
+import { REFERENCE, referencePath, skipWithoutReference } from './helpers/reference.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const EPC_XSD =
-  process.env.OPENRAMP_EPC_XSD ?? path.resolve(ROOT, '../shared/reference/iso20022/pain.001.001.09-EPC132-08-2023-SCT-C2PSP.xsd');
+const EPC_XSD = process.env.OPENRAMP_EPC_XSD ?? referencePath(REFERENCE.epcXsd);
 const XMLLINT = spawnSync('xmllint', ['--version'], { encoding: 'utf8' });
 const XMLLINT_MISSING =
-  XMLLINT.error !== undefined ? 'xmllint not installed (apt-get install libxml2-utils); XSD validation skipped' : false;
+  XMLLINT.error !== undefined
+    ? 'xmllint not installed (apt-get install libxml2-utils); XSD validation skipped'
+    : process.env.OPENRAMP_EPC_XSD === undefined && skipWithoutReference('EPC XSD validation', REFERENCE.epcXsd);
 
 // ---------------------------------------------------------------------------
 // Fixtures

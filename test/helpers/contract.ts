@@ -3,15 +3,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { REFERENCE, referencePath } from './reference.ts';
 
 /**
- * The wire contract (docs/api-contract.md): `../shared/reference/coinut-openapi.json`, read at test time
+ * The wire contract (docs/api-contract.md): `coinut-openapi.json` in the reference folder (test/helpers/reference.ts), read at test time
  * and compiled with ajv. OpenAPI 3.0 `nullable` is rewritten to JSON Schema, and the one agreed
  * normalisation is applied: a bare `{"type":"object"}` (no structure of its own) is the
  * contract's way of writing "string or null", so it accepts any value.
  */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CONTRACT_PATH = path.resolve(repoRoot, '../shared/reference/coinut-openapi.json');
+export const CONTRACT_PATH = referencePath(REFERENCE.contract);
 const CONTRACT_ID = 'coinut-openapi.json';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REFERENCE, referencePath } from './reference.ts';
 
 /**
  * Support for running the integration guide's sample clients (docs/api-contract.md) unmodified apart from
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * killed (whole process group) on timeout or when the test file ends.
  */
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-export const guidePath = path.resolve(repoRoot, '../shared/reference/offramp-integration-guide.md');
+export const guidePath = referencePath(REFERENCE.guide);
 
 export interface GuideSamples {
   python: string;
