@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './infra/lib/config-error.ts';
-import { createRegistry, type Registry } from './adapters/chains/registry.ts';
+import { createRegistry, type NetworkPolicy, type Registry } from './adapters/chains/registry.ts';
 import { NETWORKS, type Network } from './adapters/chains/networks.ts';
-import { CRYPTO_ASSETS, parseAmount, parseRate, type CryptoAsset } from './infra/lib/money.ts';
+import { CRYPTO_ASSETS, formatDecimal, parseAmount, parseRate, type CryptoAsset } from './infra/lib/money.ts';
 import { RAILS, RAIL_IDS, type RailId } from './adapters/rails/rails.ts';
 import { ECB_DAILY_URL } from './adapters/pricing/ecb.ts';
 
 /**
  * Configuration is read once at start-up from environment variables (and an optional JSON
  * file named by OPENRAMP_CONFIG_FILE, whose keys are the same variable names), typed and
- * validated. Any problem throws ConfigError naming the setting.
+ * validated. Any problem throws ConfigError naming the setting. Every setting is declared once,
+ * in SETTINGS below (docs/configuration.md).
  */
 export type Mode = 'sandbox' | 'production';
 export type Role = 'api' | 'worker' | 'all';
@@ -97,6 +98,542 @@ export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
+// ---------------------------------------------------------------------------
+// The settings: one declarative list. It drives the loader below (defaults per mode, bounds,
+// allowed values), the CONFIG_DOC text and the README's settings table
+// (`npm run docs:settings`); test/config.test.ts checks that the README is up to date and
+// that every setting read anywhere in src/ is listed here. Adding a setting = one entry here
+// plus the line of loadConfig that reads it (by name, so the compiler checks it is listed).
+// ---------------------------------------------------------------------------
+
+export type SettingType =
+  | 'string'
+  | 'integer'
+  | 'boolean'
+  | 'enum'
+  | 'url'
+  | 'path'
+  | 'list'
+  | 'durations'
+  | 'decimal'
+  | 'key'
+  | 'address'
+  | 'block';
+
+export interface SettingDef {
+  /** Variable name; `<NET>` (ETH, MATIC, TRX), `<TOKEN>` (USDT, USDC) and `<RAIL>` (a payout rail) stand for one setting per value. */
+  name: string;
+  type: SettingType;
+  /** Value used when the setting is unset or empty, parsed like a given value; one string when both modes agree. */
+  default?: string | { sandbox: string; production: string };
+  /** How the default reads in the docs when it is not one literal (computed, per network, generated). */
+  defaultDoc?: string | (() => string);
+  requiredInProduction?: boolean;
+  /** Bounds of an integer, inclusive. */
+  min?: number;
+  max?: number;
+  /** Allowed values of an enum. */
+  values?: readonly string[];
+  unit?: string;
+  description: string;
+}
+
+/** Mainnet defaults of the chain registry, rendered from the registry itself so the docs cannot drift. */
+function registryDoc(pick: (policy: NetworkPolicy) => string): () => string {
+  return () => {
+    const registry = createRegistry({});
+    return NETWORKS.map((n) => `${n} ${pick(registry.policy(n))}`).join(', ');
+  };
+}
+const tokenAmountDoc = (key: 'minimum' | 'dust') =>
+  registryDoc((p) => (p.tokens[0] ? trimZeros(formatDecimal(p.tokens[0][key], p.tokens[0].decimals)) : '-'));
+const trimZeros = (d: string) => (d.includes('.') ? d.replace(/0+$/, '').replace(/\.$/, '') : d);
+
+export const SETTINGS = [
+  {
+    name: 'OPENRAMP_CONFIG_FILE',
+    type: 'path',
+    description: 'optional JSON file of setting names to values; environment variables win over it',
+  },
+  { name: 'OPENRAMP_MODE', type: 'enum', values: ['sandbox', 'production'], default: 'sandbox', description: '`sandbox` or `production`' },
+  {
+    name: 'OPENRAMP_ROLE',
+    type: 'enum',
+    values: ['api', 'worker', 'all'],
+    default: 'all',
+    description: 'what `serve` runs: `api`, `worker` or `all`',
+  },
+  { name: 'HOST', type: 'string', default: '127.0.0.1', description: 'listen address' },
+  { name: 'PORT', type: 'integer', default: '8080', min: 0, max: 65535, description: 'listen port' },
+  {
+    name: 'OPENRAMP_DATA_DIR',
+    type: 'path',
+    default: './.openramp',
+    description: 'PGlite database, sandbox credentials, generated keys, payment outbox',
+  },
+  {
+    name: 'DATABASE_URL',
+    type: 'url',
+    defaultDoc: 'PGlite in `<data dir>/pgdata`',
+    requiredInProduction: true,
+    description: 'Postgres 15+ URL (`postgres://` or `postgresql://`)',
+  },
+  {
+    name: 'OPENRAMP_MASTER_KEY',
+    type: 'key',
+    defaultDoc: 'sandbox: generated in the data dir',
+    requiredInProduction: true,
+    description: '32-byte key (64 hex characters or base64) encrypting stored secrets (AES-256-GCM)',
+  },
+  {
+    name: 'OPENRAMP_OPERATOR_TOKEN',
+    type: 'string',
+    defaultDoc: 'sandbox: generated in `<data dir>/operator-token`',
+    requiredInProduction: true,
+    description: 'bearer token of the operator API (`/ops/*`), at least 24 characters',
+  },
+  {
+    name: 'OPENRAMP_XPUB_EVM',
+    type: 'string',
+    defaultDoc: 'sandbox: public test xpub',
+    requiredInProduction: true,
+    description: "account xpub at m/44'/60'/0' for ETH and MATIC deposit addresses; production refuses the test xpub",
+  },
+  {
+    name: 'OPENRAMP_XPUB_TRON',
+    type: 'string',
+    defaultDoc: 'sandbox: public test xpub',
+    requiredInProduction: true,
+    description: "account xpub at m/44'/195'/0' for TRX deposit addresses; production refuses the test xpub",
+  },
+  {
+    name: 'OPENRAMP_PUBLIC_HOSTS',
+    type: 'list',
+    default: '',
+    description: 'extra host names accepted in request signatures (comma-separated)',
+  },
+  {
+    name: 'OPENRAMP_AUTH_WINDOW_SECONDS',
+    type: 'integer',
+    default: '60',
+    min: 1,
+    max: 3600,
+    unit: 's',
+    description: 'allowed `X-Timestamp` skew, each way; nonces are remembered for twice this',
+  },
+  {
+    name: 'OPENRAMP_RATE_LIMIT_PER_MINUTE',
+    type: 'integer',
+    default: '100',
+    min: 1,
+    max: 1_000_000,
+    unit: 'requests/min',
+    description: 'requests per minute per API key (counted per process)',
+  },
+  {
+    name: 'OPENRAMP_KEY_CACHE_TTL_MS',
+    type: 'integer',
+    default: '30000',
+    min: 0,
+    max: 600_000,
+    unit: 'ms',
+    description: 'how long a process caches a resolved API key (a revoked key works this long at most)',
+  },
+  {
+    name: 'OPENRAMP_BODY_LIMIT_BYTES',
+    type: 'integer',
+    default: '1048576',
+    min: 1024,
+    max: 50 * 1_048_576,
+    unit: 'bytes',
+    description: 'largest accepted request body',
+  },
+  {
+    name: 'OPENRAMP_TRUST_PROXY',
+    type: 'boolean',
+    default: 'false',
+    description: 'take the client IP from `X-Forwarded-For` (for the IP whitelist)',
+  },
+  {
+    name: 'OPENRAMP_SANDBOX_KYC_DELAY_MS',
+    type: 'integer',
+    default: '3000',
+    min: 0,
+    max: 86_400_000,
+    unit: 'ms',
+    description: 'sandbox KYC decision delay; `0` decides at creation',
+  },
+  {
+    name: 'OPENRAMP_JOB_POLL_INTERVAL_MS',
+    type: 'integer',
+    default: '250',
+    min: 10,
+    max: 60_000,
+    unit: 'ms',
+    description: 'how often an idle worker looks for due jobs',
+  },
+  {
+    name: 'OPENRAMP_JOB_BATCH_SIZE_MAX',
+    type: 'integer',
+    default: '50',
+    min: 1,
+    max: 1000,
+    unit: 'jobs',
+    description: 'jobs claimed per poll',
+  },
+  {
+    name: 'OPENRAMP_JOB_LEASE_MS',
+    type: 'integer',
+    default: '60000',
+    min: 1000,
+    max: 3_600_000,
+    unit: 'ms',
+    description: 'a claimed job not finished within this is given to another worker (crash recovery)',
+  },
+  {
+    name: 'OPENRAMP_WEBHOOK_RETRY_SCHEDULE',
+    type: 'durations',
+    default: DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+    description:
+      'delay before each attempt (`ms`, `s`, `m`, `h`, `d`; at most 30, each at most 7 days); after the last the delivery is `FAILED` (visible, redeliverable)',
+  },
+  {
+    name: 'OPENRAMP_WEBHOOK_TIMEOUT_MS',
+    type: 'integer',
+    default: '30000',
+    min: 100,
+    max: 120_000,
+    unit: 'ms',
+    description: 'webhook request timeout (connect to response)',
+  },
+  {
+    name: 'OPENRAMP_WEBHOOK_CONCURRENCY_MAX',
+    type: 'integer',
+    default: '64',
+    min: 2,
+    max: 10_000,
+    unit: 'requests',
+    description: 'webhook attempts in flight per worker process, all partners',
+  },
+  {
+    name: 'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX',
+    type: 'integer',
+    default: '8',
+    min: 1,
+    max: 10_000,
+    unit: 'requests',
+    description: 'webhook attempts in flight for one partner; must be below the concurrency so a dead endpoint cannot hold every slot',
+  },
+  {
+    name: 'OPENRAMP_WEBHOOK_POLL_INTERVAL_MS',
+    type: 'integer',
+    default: '200',
+    min: 5,
+    max: 60_000,
+    unit: 'ms',
+    description: 'how often an idle webhook worker looks for new events and due retries',
+  },
+  {
+    name: 'OPENRAMP_WEBHOOK_FANOUT_BATCH_SIZE_MAX',
+    type: 'integer',
+    default: '500',
+    min: 1,
+    max: 10_000,
+    unit: 'events',
+    description: 'events turned into deliveries per fan-out transaction',
+  },
+  {
+    name: 'OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS',
+    type: 'integer',
+    default: '10000',
+    min: 0,
+    max: 600_000,
+    unit: 'ms',
+    description: 'on shutdown, wait this long for in-flight webhook attempts, then release them to other workers',
+  },
+  { name: 'OPENRAMP_LOG_LEVEL', type: 'string', default: 'info', description: 'pino log level' },
+  {
+    name: 'OPENRAMP_RATE_SOURCE',
+    type: 'enum',
+    values: ['static', 'ecb'],
+    default: 'static',
+    description: '`static` (built-in table, stablecoins at par) or `ecb` (ECB daily euro reference rates, crossed through USD)',
+  },
+  { name: 'OPENRAMP_RATES_ECB_URL', type: 'url', default: ECB_DAILY_URL, description: 'where the ECB reference-rate XML is fetched from' },
+  {
+    name: 'OPENRAMP_RATES_MAX_AGE_MS',
+    type: 'integer',
+    default: '3600000',
+    min: 0,
+    max: 86_400_000,
+    unit: 'ms',
+    description: 'a fetched ECB document is reused this long; a failed refresh keeps the last good one while not stale',
+  },
+  {
+    name: 'OPENRAMP_RATES_STALE_AFTER_DAYS',
+    type: 'integer',
+    default: '5',
+    min: 1,
+    max: 30,
+    unit: 'days',
+    description: 'ECB rates published more than this many calendar days ago are refused: trades wait (retry) for fresh rates',
+  },
+  {
+    name: 'OPENRAMP_RATES_FETCH_TIMEOUT_MS',
+    type: 'integer',
+    default: '10000',
+    min: 100,
+    max: 120_000,
+    unit: 'ms',
+    description: 'timeout of the ECB rate fetch',
+  },
+  {
+    name: 'OPENRAMP_RATE_USD_PER_<TOKEN>',
+    type: 'decimal',
+    default: '1',
+    unit: 'USD',
+    description: 'USD per token (stablecoin par), at most 6 decimals; used by both rate sources',
+  },
+  {
+    name: 'OPENRAMP_FEE_SPREAD_BPS',
+    type: 'integer',
+    default: '0',
+    min: 0,
+    max: 1000,
+    unit: 'bps',
+    description: 'default spread on the gross fiat amount; per partner: `POST /ops/partners/:id/fee-schedule`',
+  },
+  {
+    name: 'OPENRAMP_FEE_PARTNER_BPS',
+    type: 'integer',
+    default: '0',
+    min: 0,
+    max: 1000,
+    unit: 'bps',
+    description: 'default partner fee (owed to the partner) on the gross fiat amount',
+  },
+  {
+    name: 'OPENRAMP_FEE_FIXED_<RAIL>',
+    type: 'decimal',
+    default: '0',
+    unit: 'rail currency',
+    description: `default fixed fee per payout, e.g. \`OPENRAMP_FEE_FIXED_SEPA_INSTANT=0.25\`; rails: ${RAIL_IDS.join(', ')}`,
+  },
+  {
+    name: 'OPENRAMP_PAYOUT_OUTBOX_DIR',
+    type: 'path',
+    defaultDoc: '`<data dir>/outbox`',
+    description: 'payment files for the bank connection, `<dir>/<rail>/<file>`',
+  },
+  {
+    name: 'OPENRAMP_PAYOUT_BATCH_LEAD_MS',
+    type: 'integer',
+    default: '600000',
+    min: 0,
+    max: 86_400_000,
+    unit: 'ms',
+    description: "a rail's batch closes this long before its cut-off",
+  },
+  {
+    name: 'OPENRAMP_PAYOUT_BATCH_IMMEDIATELY',
+    type: 'boolean',
+    default: { sandbox: 'true', production: 'false' },
+    description: "send each batch at once instead of at its cut-off window's close",
+  },
+  {
+    name: 'OPENRAMP_PAYOUT_RUN_INTERVAL_MS',
+    type: 'integer',
+    default: '1000',
+    min: 50,
+    max: 600_000,
+    unit: 'ms',
+    description: 'how often the payout batcher (and the sandbox bank) runs',
+  },
+  {
+    name: 'OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY',
+    type: 'boolean',
+    default: 'true',
+    description:
+      'the sandbox bank settles as soon as it reads a file; `false`: on the expected arrival date (move time with `/sandbox/time/advance`)',
+  },
+  {
+    name: 'OPENRAMP_RPC_URL_<NET>',
+    type: 'url',
+    defaultDoc: 'sandbox chain',
+    requiredInProduction: true,
+    description: 'JSON-RPC endpoint per network (java-tron `/jsonrpc` for TRX)',
+  },
+  {
+    name: 'OPENRAMP_TOKEN_<NET>_<TOKEN>',
+    type: 'address',
+    defaultDoc: 'mainnet contracts (no USDC on TRX)',
+    description: 'allow-listed token contract per network and token (0x hex; base58 on Tron)',
+  },
+  {
+    name: 'OPENRAMP_CONFIRMATIONS_<NET>',
+    type: 'integer',
+    defaultDoc: registryDoc((p) => String(p.fallbackConfirmations)),
+    min: 1,
+    max: 10_000,
+    unit: 'blocks',
+    description: 'confirmations that make a deposit final when the node has no `finalized` block',
+  },
+  {
+    name: 'OPENRAMP_FINALIZED_TAG_<NET>',
+    type: 'boolean',
+    default: 'true',
+    description: "credit at the node's `finalized` block when it has one, else after the confirmations",
+  },
+  {
+    name: 'OPENRAMP_MIN_DEPOSIT_<NET>',
+    type: 'decimal',
+    defaultDoc: tokenAmountDoc('minimum'),
+    unit: 'token',
+    description: 'deposits below it are held and aggregated per flow until the total reaches it',
+  },
+  {
+    name: 'OPENRAMP_DUST_<NET>',
+    type: 'decimal',
+    defaultDoc: tokenAmountDoc('dust'),
+    unit: 'token',
+    description: 'transfers at or below it are ignored',
+  },
+  {
+    name: 'OPENRAMP_SCANNER_START_<NET>',
+    type: 'block',
+    defaultDoc: 'head (sandbox chain: 0)',
+    description: 'first block (a number or `head`) for a scanner without a cursor',
+  },
+  {
+    name: 'OPENRAMP_SCANNER_POLL_INTERVAL_MS',
+    type: 'integer',
+    default: '1000',
+    min: 50,
+    max: 600_000,
+    unit: 'ms',
+    description: 'how often a scanner asks its node for new blocks',
+  },
+  {
+    name: 'OPENRAMP_SCANNER_RANGE_BLOCKS_MAX',
+    type: 'integer',
+    default: '2000',
+    min: 1,
+    max: 100_000,
+    unit: 'blocks',
+    description: 'largest block range of one `eth_getLogs` call',
+  },
+  {
+    name: 'OPENRAMP_SANDBOX_BLOCK_INTERVAL_MS',
+    type: 'integer',
+    default: '1000',
+    min: 100,
+    max: 600_000,
+    unit: 'ms',
+    description: 'sandbox chain block time',
+  },
+  {
+    name: 'OPENRAMP_SANDBOX_FINALITY_DEPTH',
+    type: 'integer',
+    default: '3',
+    min: 0,
+    max: 1000,
+    unit: 'blocks',
+    description: 'sandbox chain: a block is final this many blocks below the head',
+  },
+] as const satisfies readonly SettingDef[];
+
+export type SettingName = (typeof SETTINGS)[number]['name'];
+
+const SETTING_BY_NAME: ReadonlyMap<string, SettingDef> = new Map(SETTINGS.map((s) => [s.name, s]));
+
+function settingDef(name: SettingName): SettingDef {
+  return SETTING_BY_NAME.get(name)!;
+}
+
+/** The raw default a setting has in a mode (undefined: unset). */
+export function settingDefault(def: SettingDef, mode: Mode): string | undefined {
+  return typeof def.default === 'object' ? def.default[mode] : def.default;
+}
+
+/** One setting's default as the docs show it. */
+export function settingDefaultDoc(def: SettingDef): string {
+  const dflt = def.defaultDoc !== undefined ? (typeof def.defaultDoc === 'function' ? def.defaultDoc() : def.defaultDoc) : undefined;
+  const parts: string[] = [];
+  if (dflt !== undefined) parts.push(dflt);
+  else if (typeof def.default === 'object') parts.push(`sandbox \`${def.default.sandbox}\`, production \`${def.default.production}\``);
+  else if (def.default !== undefined && def.default !== '') parts.push(`\`${def.default}\``);
+  if (def.requiredInProduction) parts.push('required in production');
+  return parts.join('; ');
+}
+
+function settingTypeDoc(def: SettingDef): string {
+  if (def.type === 'enum' && def.values) return def.values.join(' \\| ');
+  if (def.type === 'integer' && def.min !== undefined && def.max !== undefined) return `integer ${def.min}–${def.max}`;
+  return def.type;
+}
+
+/** The README's settings table (between `<!-- settings:start -->` and `<!-- settings:end -->`). */
+export function settingsMarkdownTable(): string {
+  const cell = (s: string) => s.replace(/\|/g, (m, i: number, all: string) => (all[i - 1] === '\\' ? m : '\\|'));
+  const rows = SETTINGS.map((def: SettingDef) =>
+    [`\`${def.name}\``, settingTypeDoc(def), settingDefaultDoc(def), def.unit ?? '', def.description].map(cell).join(' | '),
+  );
+  return ['| setting | type | default | unit | meaning |', '| --- | --- | --- | --- | --- |', ...rows.map((r) => `| ${r} |`)].join('\n');
+}
+
+/** Every setting with its type, default, unit and meaning, as plain text (the same list as the README table). */
+export const CONFIG_DOC: string = SETTINGS.map((def: SettingDef) => {
+  const dflt = settingDefaultDoc(def).replace(/`/g, '');
+  const unit = def.unit ? ` [${def.unit}]` : '';
+  return `${def.name} (${settingTypeDoc(def).replace(/\\\|/g, '|')}${unit})${dflt ? ` default: ${dflt}` : ''}\n    ${def.description.replace(/`/g, '')}`;
+}).join('\n');
+
+/**
+ * Typed reads of the listed settings: defaults per mode, integer bounds and enum values come
+ * from the definition. `vars` fills `<NET>`, `<TOKEN>`, `<RAIL>` of a per-network/token/rail setting.
+ */
+function settingsReader(env: Env, mode: Mode) {
+  const resolve = (name: SettingName, vars: Record<string, string> = {}) => {
+    const def = settingDef(name);
+    const setting = def.name.replace(/<([A-Z]+)>/g, (_, v: string) => vars[v] ?? `<${v}>`);
+    const given = env[setting]?.trim();
+    return { def, setting, raw: given ? given : settingDefault(def, mode) };
+  };
+  return {
+    /** The value, or the default (undefined when the setting has none). */
+    str(name: SettingName, vars?: Record<string, string>): string | undefined {
+      return resolve(name, vars).raw;
+    },
+    /** Like str, and the name actually read (for error messages of per-network settings). */
+    named(name: SettingName, vars?: Record<string, string>): { setting: string; raw: string | undefined } {
+      const { setting, raw } = resolve(name, vars);
+      return { setting, raw };
+    },
+    int(name: SettingName): number {
+      const { def, setting, raw } = resolve(name);
+      if (raw === undefined || !/^\d+$/.test(raw)) throw new ConfigError(setting, `must be a whole number, got "${raw}"`);
+      const n = Number(raw);
+      const min = def.min ?? 0;
+      const max = def.max ?? Number.MAX_SAFE_INTEGER;
+      if (n < min || n > max) throw new ConfigError(setting, `must be between ${min} and ${max}, got ${n}`);
+      return n;
+    },
+    bool(name: SettingName): boolean {
+      const { setting, raw } = resolve(name);
+      if (raw !== undefined && ['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+      if (raw !== undefined && ['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+      throw new ConfigError(setting, `must be true or false, got "${raw}"`);
+    },
+    oneOf<T extends string>(name: SettingName): T {
+      const { def, setting, raw } = resolve(name);
+      const values = def.values ?? [];
+      if (raw === undefined || !values.includes(raw))
+        throw new ConfigError(setting, `must be ${values.map((v) => `"${v}"`).join(' or ')}, got "${String(raw)}"`);
+      return raw as T;
+    },
+  };
+}
+
 function readFileConfig(env: Env): Env {
   const file = env.OPENRAMP_CONFIG_FILE;
   if (!file) return {};
@@ -112,23 +649,6 @@ function readFileConfig(env: Env): Env {
   const out: Env = {};
   for (const [k, v] of Object.entries(parsed)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
   return out;
-}
-
-function int(env: Env, name: string, dflt: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function bool(env: Env, name: string, dflt: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
-  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
-  throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -159,23 +679,22 @@ export function parseMasterKey(raw: string, setting = 'OPENRAMP_MASTER_KEY'): Bu
 
 export function loadConfig(processEnv: Env = process.env): Config {
   const env: Env = { ...readFileConfig(processEnv), ...processEnv };
-  const mode = (env.OPENRAMP_MODE ?? 'sandbox') as Mode;
-  if (mode !== 'sandbox' && mode !== 'production') {
-    throw new ConfigError('OPENRAMP_MODE', `must be "sandbox" or "production", got "${String(mode)}"`);
-  }
-  const role = (env.OPENRAMP_ROLE ?? 'all') as Role;
-  if (!['api', 'worker', 'all'].includes(role)) throw new ConfigError('OPENRAMP_ROLE', 'must be api, worker or all');
+  // The mode is read first: other settings' defaults depend on it.
+  const mode = settingsReader(env, 'sandbox').oneOf<Mode>('OPENRAMP_MODE');
+  const s = settingsReader(env, mode);
+  const role = s.oneOf<Role>('OPENRAMP_ROLE');
 
-  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  const databaseUrl = s.str('DATABASE_URL') ?? null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   }
-  const masterKey = env.OPENRAMP_MASTER_KEY ? parseMasterKey(env.OPENRAMP_MASTER_KEY) : null;
-  const operatorToken = env.OPENRAMP_OPERATOR_TOKEN?.trim() || null;
+  const masterKeyRaw = s.str('OPENRAMP_MASTER_KEY');
+  const masterKey = masterKeyRaw ? parseMasterKey(masterKeyRaw) : null;
+  const operatorToken = s.str('OPENRAMP_OPERATOR_TOKEN') ?? null;
   if (operatorToken !== null && operatorToken.length < 24) {
     throw new ConfigError('OPENRAMP_OPERATOR_TOKEN', 'must be at least 24 characters');
   }
-  const xpubs = { EVM: env.OPENRAMP_XPUB_EVM?.trim() || null, TRON: env.OPENRAMP_XPUB_TRON?.trim() || null };
+  const xpubs = { EVM: s.str('OPENRAMP_XPUB_EVM') ?? null, TRON: s.str('OPENRAMP_XPUB_TRON') ?? null };
 
   if (mode === 'production') {
     const missing: [string, unknown][] = [
@@ -193,121 +712,119 @@ export function loadConfig(processEnv: Env = process.env): Config {
   const rpcUrls: Partial<Record<Network, string>> = {};
   const scannerStart: Partial<Record<Network, bigint | 'head'>> = {};
   for (const network of NETWORKS) {
-    const url = env[`OPENRAMP_RPC_URL_${network}`]?.trim();
-    if (url) {
-      if (!/^https?:\/\//.test(url)) throw new ConfigError(`OPENRAMP_RPC_URL_${network}`, 'must be an http(s) URL');
-      rpcUrls[network] = url;
+    const rpc = s.named('OPENRAMP_RPC_URL_<NET>', { NET: network });
+    if (rpc.raw) {
+      if (!/^https?:\/\//.test(rpc.raw)) throw new ConfigError(rpc.setting, 'must be an http(s) URL');
+      rpcUrls[network] = rpc.raw;
     } else if (mode === 'production') {
-      throw new ConfigError(`OPENRAMP_RPC_URL_${network}`, 'is required in production mode');
+      throw new ConfigError(rpc.setting, 'is required in production mode');
     }
-    const start = env[`OPENRAMP_SCANNER_START_${network}`]?.trim();
-    if (start) {
-      if (start !== 'head' && !/^\d+$/.test(start))
-        throw new ConfigError(`OPENRAMP_SCANNER_START_${network}`, 'must be a block number or "head"');
-      scannerStart[network] = start === 'head' ? 'head' : BigInt(start);
+    const start = s.named('OPENRAMP_SCANNER_START_<NET>', { NET: network });
+    if (start.raw) {
+      if (start.raw !== 'head' && !/^\d+$/.test(start.raw)) throw new ConfigError(start.setting, 'must be a block number or "head"');
+      scannerStart[network] = start.raw === 'head' ? 'head' : BigInt(start.raw);
     }
   }
 
-  const publicHosts = (env.OPENRAMP_PUBLIC_HOSTS ?? '')
+  const publicHosts = (s.str('OPENRAMP_PUBLIC_HOSTS') ?? '')
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
+  const dataDir = s.str('OPENRAMP_DATA_DIR')!;
 
   return {
     mode,
     role,
-    host: env.HOST?.trim() || '127.0.0.1',
-    port: int(env, 'PORT', 8080, 0, 65535),
-    dataDir: path.resolve(env.OPENRAMP_DATA_DIR?.trim() || './.openramp'),
+    host: s.str('HOST')!,
+    port: s.int('PORT'),
+    dataDir: path.resolve(dataDir),
     databaseUrl,
     masterKey,
     operatorToken,
     xpubs,
     publicHosts,
     auth: {
-      timestampWindowSeconds: int(env, 'OPENRAMP_AUTH_WINDOW_SECONDS', 60, 1, 3600),
-      rateLimitPerMinute: int(env, 'OPENRAMP_RATE_LIMIT_PER_MINUTE', 100, 1, 1_000_000),
-      keyCacheTtlMs: int(env, 'OPENRAMP_KEY_CACHE_TTL_MS', 30_000, 0, 600_000),
+      timestampWindowSeconds: s.int('OPENRAMP_AUTH_WINDOW_SECONDS'),
+      rateLimitPerMinute: s.int('OPENRAMP_RATE_LIMIT_PER_MINUTE'),
+      keyCacheTtlMs: s.int('OPENRAMP_KEY_CACHE_TTL_MS'),
     },
     http: {
-      bodyLimitBytes: int(env, 'OPENRAMP_BODY_LIMIT_BYTES', 1_048_576, 1024, 50 * 1_048_576),
-      trustProxy: bool(env, 'OPENRAMP_TRUST_PROXY', false),
+      bodyLimitBytes: s.int('OPENRAMP_BODY_LIMIT_BYTES'),
+      trustProxy: s.bool('OPENRAMP_TRUST_PROXY'),
     },
-    kyc: { sandboxDecisionDelayMs: int(env, 'OPENRAMP_SANDBOX_KYC_DELAY_MS', 3000, 0, 86_400_000) },
+    kyc: { sandboxDecisionDelayMs: s.int('OPENRAMP_SANDBOX_KYC_DELAY_MS') },
     jobs: {
-      pollIntervalMs: int(env, 'OPENRAMP_JOB_POLL_INTERVAL_MS', 250, 10, 60_000),
-      batchSizeMax: int(env, 'OPENRAMP_JOB_BATCH_SIZE_MAX', 50, 1, 1000),
-      leaseMs: int(env, 'OPENRAMP_JOB_LEASE_MS', 60_000, 1000, 3_600_000),
+      pollIntervalMs: s.int('OPENRAMP_JOB_POLL_INTERVAL_MS'),
+      batchSizeMax: s.int('OPENRAMP_JOB_BATCH_SIZE_MAX'),
+      leaseMs: s.int('OPENRAMP_JOB_LEASE_MS'),
     },
-    webhooks: webhookConfig(env),
-    logLevel: env.OPENRAMP_LOG_LEVEL?.trim() || 'info',
-    rates: ratesConfig(env),
-    fees: feesConfig(env),
+    webhooks: webhookConfig(s),
+    logLevel: s.str('OPENRAMP_LOG_LEVEL')!,
+    rates: ratesConfig(s),
+    fees: feesConfig(s),
     payouts: {
-      outboxDir: path.resolve(
-        env.OPENRAMP_PAYOUT_OUTBOX_DIR?.trim() || path.join(env.OPENRAMP_DATA_DIR?.trim() || './.openramp', 'outbox'),
-      ),
-      batchLeadMs: int(env, 'OPENRAMP_PAYOUT_BATCH_LEAD_MS', 600_000, 0, 86_400_000),
-      batchImmediately: bool(env, 'OPENRAMP_PAYOUT_BATCH_IMMEDIATELY', mode === 'sandbox'),
-      sandboxSettleImmediately: bool(env, 'OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY', true),
-      runIntervalMs: int(env, 'OPENRAMP_PAYOUT_RUN_INTERVAL_MS', 1000, 50, 600_000),
+      outboxDir: path.resolve(s.str('OPENRAMP_PAYOUT_OUTBOX_DIR') ?? path.join(dataDir, 'outbox')),
+      batchLeadMs: s.int('OPENRAMP_PAYOUT_BATCH_LEAD_MS'),
+      batchImmediately: s.bool('OPENRAMP_PAYOUT_BATCH_IMMEDIATELY'),
+      sandboxSettleImmediately: s.bool('OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY'),
+      runIntervalMs: s.int('OPENRAMP_PAYOUT_RUN_INTERVAL_MS'),
     },
     chains: {
       rpcUrls,
+      // The registry parses its own per-network settings (listed in SETTINGS as OPENRAMP_TOKEN_<NET>_<TOKEN> etc.).
       registry: createRegistry(env),
-      sandboxBlockIntervalMs: int(env, 'OPENRAMP_SANDBOX_BLOCK_INTERVAL_MS', 1000, 100, 600_000),
-      sandboxFinalityDepth: int(env, 'OPENRAMP_SANDBOX_FINALITY_DEPTH', 3, 0, 1000),
-      scannerPollIntervalMs: int(env, 'OPENRAMP_SCANNER_POLL_INTERVAL_MS', 1000, 50, 600_000),
-      scannerRangeBlocksMax: int(env, 'OPENRAMP_SCANNER_RANGE_BLOCKS_MAX', 2000, 1, 100_000),
+      sandboxBlockIntervalMs: s.int('OPENRAMP_SANDBOX_BLOCK_INTERVAL_MS'),
+      sandboxFinalityDepth: s.int('OPENRAMP_SANDBOX_FINALITY_DEPTH'),
+      scannerPollIntervalMs: s.int('OPENRAMP_SCANNER_POLL_INTERVAL_MS'),
+      scannerRangeBlocksMax: s.int('OPENRAMP_SCANNER_RANGE_BLOCKS_MAX'),
       scannerStart,
     },
   };
 }
 
-function ratesConfig(env: Env): RatesConfig {
-  const source = env.OPENRAMP_RATE_SOURCE?.trim() || 'static';
-  if (source !== 'static' && source !== 'ecb') throw new ConfigError('OPENRAMP_RATE_SOURCE', `must be "static" or "ecb", got "${source}"`);
-  const ecbUrl = env.OPENRAMP_RATES_ECB_URL?.trim() || ECB_DAILY_URL;
+type Reader = ReturnType<typeof settingsReader>;
+
+function ratesConfig(s: Reader): RatesConfig {
+  const source = s.oneOf<RatesConfig['source']>('OPENRAMP_RATE_SOURCE');
+  const ecbUrl = s.str('OPENRAMP_RATES_ECB_URL')!;
   if (!/^https?:\/\/\S+$/.test(ecbUrl)) throw new ConfigError('OPENRAMP_RATES_ECB_URL', 'must be an http(s) URL');
   const usdPerToken = {} as Record<CryptoAsset, string>;
   for (const token of CRYPTO_ASSETS) {
-    const name = `OPENRAMP_RATE_USD_PER_${token}`;
-    const raw = env[name]?.trim() || '1';
+    const { setting, raw = '' } = s.named('OPENRAMP_RATE_USD_PER_<TOKEN>', { TOKEN: token });
     const r = parseRate(raw);
     // At most 6 decimals: the rate's precision bounds the rounding remainder the ledger books exactly.
     if (!r || r.scale > 6)
-      throw new ConfigError(name, `must be a positive decimal with at most 6 decimals (USD per ${token}), got "${raw}"`);
+      throw new ConfigError(setting, `must be a positive decimal with at most 6 decimals (USD per ${token}), got "${raw}"`);
     usdPerToken[token] = raw;
   }
   return {
     source,
     ecbUrl,
-    maxAgeMs: int(env, 'OPENRAMP_RATES_MAX_AGE_MS', 3_600_000, 0, 86_400_000),
-    staleAfterDays: int(env, 'OPENRAMP_RATES_STALE_AFTER_DAYS', 5, 1, 30),
-    fetchTimeoutMs: int(env, 'OPENRAMP_RATES_FETCH_TIMEOUT_MS', 10_000, 100, 120_000),
+    maxAgeMs: s.int('OPENRAMP_RATES_MAX_AGE_MS'),
+    staleAfterDays: s.int('OPENRAMP_RATES_STALE_AFTER_DAYS'),
+    fetchTimeoutMs: s.int('OPENRAMP_RATES_FETCH_TIMEOUT_MS'),
     usdPerToken,
   };
 }
 
-function feesConfig(env: Env): Config['fees'] {
+function feesConfig(s: Reader): Config['fees'] {
   const fixedFeeMinor = {} as Record<RailId, bigint>;
   for (const rail of RAIL_IDS) {
-    const name = `OPENRAMP_FEE_FIXED_${rail}`;
-    const raw = env[name]?.trim() || '0';
+    const { setting, raw = '' } = s.named('OPENRAMP_FEE_FIXED_<RAIL>', { RAIL: rail });
     const v = parseAmount(RAILS[rail].currency, raw);
-    if (v === null) throw new ConfigError(name, `must be a decimal amount in ${RAILS[rail].currency} (e.g. "0.25"), got "${raw}"`);
+    if (v === null) throw new ConfigError(setting, `must be a decimal amount in ${RAILS[rail].currency} (e.g. "0.25"), got "${raw}"`);
     fixedFeeMinor[rail] = v;
   }
   return {
-    spreadBps: int(env, 'OPENRAMP_FEE_SPREAD_BPS', 0, 0, 1000),
-    partnerFeeBps: int(env, 'OPENRAMP_FEE_PARTNER_BPS', 0, 0, 1000),
+    spreadBps: s.int('OPENRAMP_FEE_SPREAD_BPS'),
+    partnerFeeBps: s.int('OPENRAMP_FEE_PARTNER_BPS'),
     fixedFeeMinor,
   };
 }
 
-function webhookConfig(env: Env): WebhookConfig {
-  const concurrencyMax = int(env, 'OPENRAMP_WEBHOOK_CONCURRENCY_MAX', 64, 2, 10_000);
-  const perPartnerInFlightMax = int(env, 'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX', 8, 1, 10_000);
+function webhookConfig(s: Reader): WebhookConfig {
+  const concurrencyMax = s.int('OPENRAMP_WEBHOOK_CONCURRENCY_MAX');
+  const perPartnerInFlightMax = s.int('OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX');
   if (perPartnerInFlightMax >= concurrencyMax) {
     throw new ConfigError(
       'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX',
@@ -315,114 +832,15 @@ function webhookConfig(env: Env): WebhookConfig {
     );
   }
   return {
-    retryScheduleMs: parseDurationList(
-      env.OPENRAMP_WEBHOOK_RETRY_SCHEDULE?.trim() || DEFAULT_WEBHOOK_RETRY_SCHEDULE,
-      'OPENRAMP_WEBHOOK_RETRY_SCHEDULE',
-      { itemsMax: 30, itemMaxMs: 7 * 86_400_000 },
-    ),
-    timeoutMs: int(env, 'OPENRAMP_WEBHOOK_TIMEOUT_MS', 30_000, 100, 120_000),
+    retryScheduleMs: parseDurationList(s.str('OPENRAMP_WEBHOOK_RETRY_SCHEDULE')!, 'OPENRAMP_WEBHOOK_RETRY_SCHEDULE', {
+      itemsMax: 30,
+      itemMaxMs: 7 * 86_400_000,
+    }),
+    timeoutMs: s.int('OPENRAMP_WEBHOOK_TIMEOUT_MS'),
     concurrencyMax,
     perPartnerInFlightMax,
-    pollIntervalMs: int(env, 'OPENRAMP_WEBHOOK_POLL_INTERVAL_MS', 200, 5, 60_000),
-    fanoutBatchSizeMax: int(env, 'OPENRAMP_WEBHOOK_FANOUT_BATCH_SIZE_MAX', 500, 1, 10_000),
-    shutdownGraceMs: int(env, 'OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    pollIntervalMs: s.int('OPENRAMP_WEBHOOK_POLL_INTERVAL_MS'),
+    fanoutBatchSizeMax: s.int('OPENRAMP_WEBHOOK_FANOUT_BATCH_SIZE_MAX'),
+    shutdownGraceMs: s.int('OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS'),
   };
 }
-
-/** Settings shown in the README's configuration table (kept here so docs and code agree). */
-export const CONFIG_DOC: [name: string, dflt: string, meaning: string][] = [
-  ['OPENRAMP_MODE', 'sandbox', '`sandbox` or `production`'],
-  ['OPENRAMP_ROLE', 'all', 'what `serve` runs: `api`, `worker` or `all`'],
-  ['HOST / PORT', '127.0.0.1 / 8080', 'listen address'],
-  ['OPENRAMP_DATA_DIR', './.openramp', 'PGlite database, sandbox credentials and key files'],
-  ['DATABASE_URL', '(PGlite)', 'Postgres 15+ URL; required in production'],
-  ['OPENRAMP_MASTER_KEY', '(sandbox: generated)', '32-byte key (hex/base64) encrypting API secrets; required in production'],
-  ['OPENRAMP_OPERATOR_TOKEN', '(sandbox: generated)', 'bearer token of the operator API; required in production'],
-  ['OPENRAMP_XPUB_EVM / _TRON', '(sandbox: test xpubs)', "account xpubs at m/44'/60'/0' and m/44'/195'/0'; required in production"],
-  ['OPENRAMP_PUBLIC_HOSTS', '', 'extra host names accepted in request signatures (comma-separated)'],
-  ['OPENRAMP_AUTH_WINDOW_SECONDS', '60', 'allowed clock skew of X-Timestamp, each way'],
-  ['OPENRAMP_RATE_LIMIT_PER_MINUTE', '100', 'requests per minute per API key'],
-  ['OPENRAMP_BODY_LIMIT_BYTES', '1048576', 'largest accepted request body'],
-  ['OPENRAMP_TRUST_PROXY', 'false', 'take the client IP from X-Forwarded-For (for the IP whitelist)'],
-  ['OPENRAMP_SANDBOX_KYC_DELAY_MS', '3000', 'sandbox KYC decision delay (0 = decide at creation)'],
-  [
-    'OPENRAMP_WEBHOOK_RETRY_SCHEDULE',
-    DEFAULT_WEBHOOK_RETRY_SCHEDULE,
-    'webhook attempt delays (first = before the first attempt); after the last attempt fails the delivery is `failed`',
-  ],
-  ['OPENRAMP_WEBHOOK_TIMEOUT_MS', '30000', 'webhook request timeout (connect to response excerpt)'],
-  ['OPENRAMP_WEBHOOK_CONCURRENCY_MAX', '64', 'webhook attempts in flight per worker process, all partners'],
-  [
-    'OPENRAMP_WEBHOOK_PER_PARTNER_IN_FLIGHT_MAX',
-    '8',
-    'webhook attempts in flight for one partner (below the concurrency, so a dead endpoint cannot hold every slot)',
-  ],
-  ['OPENRAMP_WEBHOOK_POLL_INTERVAL_MS', '200', 'how often an idle webhook worker looks for new events and due retries'],
-  ['OPENRAMP_WEBHOOK_FANOUT_BATCH_SIZE_MAX', '500', 'events turned into deliveries per fan-out transaction'],
-  [
-    'OPENRAMP_WEBHOOK_SHUTDOWN_GRACE_MS',
-    '10000',
-    'on shutdown, wait this long for in-flight webhook attempts, then release them to other workers',
-  ],
-  [
-    'OPENRAMP_RPC_URL_ETH / _MATIC / _TRX',
-    '(sandbox chain)',
-    'JSON-RPC endpoint per network (java-tron /jsonrpc for TRX); required in production',
-  ],
-  ['OPENRAMP_TOKEN_<NET>_<USDT|USDC>', 'mainnet contracts', 'allow-listed token contract per network'],
-  [
-    'OPENRAMP_MIN_DEPOSIT_<NET> / OPENRAMP_DUST_<NET>',
-    '10 ETH, 1 MATIC/TRX / 0.01',
-    'below the minimum deposits are held and aggregated; at or below dust ignored',
-  ],
-  [
-    'OPENRAMP_CONFIRMATIONS_<NET> / OPENRAMP_FINALIZED_TAG_<NET>',
-    '64/128/20 / true',
-    'crediting rule: finalized tag, else N confirmations',
-  ],
-  ['OPENRAMP_SCANNER_START_<NET>', 'head (sandbox chain: 0)', 'first block for a scanner without a cursor'],
-  ['OPENRAMP_SCANNER_POLL_INTERVAL_MS / _RANGE_BLOCKS_MAX', '1000 / 2000', 'scanner cadence and largest eth_getLogs range'],
-  ['OPENRAMP_SANDBOX_BLOCK_INTERVAL_MS / _FINALITY_DEPTH', '1000 / 3', 'sandbox chain block time and finality depth'],
-  ['OPENRAMP_PAYOUT_OUTBOX_DIR', '<data dir>/outbox', 'where payment files are written for the bank connection (<dir>/<rail>/<file>)'],
-  [
-    'OPENRAMP_PAYOUT_BATCH_IMMEDIATELY',
-    'true in sandbox',
-    'send each batch at once instead of at its cut-off window (minus OPENRAMP_PAYOUT_BATCH_LEAD_MS, default 600000)',
-  ],
-  [
-    'OPENRAMP_SANDBOX_BANK_SETTLE_IMMEDIATELY',
-    'true',
-    'sandbox bank settles as soon as it reads a file; false = on the expected arrival date (move time with /sandbox/time/advance)',
-  ],
-  [
-    'OPENRAMP_RATE_SOURCE',
-    'static',
-    '`static` (built-in table, stablecoins at par) or `ecb` (ECB daily euro reference rates, crossed through USD)',
-  ],
-  ['OPENRAMP_RATES_ECB_URL', ECB_DAILY_URL, 'where the ECB reference-rate XML is fetched from'],
-  [
-    'OPENRAMP_RATES_MAX_AGE_MS',
-    '3600000',
-    'how long a fetched ECB document is reused before it is fetched again (a failed refresh keeps the last good one while not stale)',
-  ],
-  [
-    'OPENRAMP_RATES_STALE_AFTER_DAYS',
-    '5',
-    'ECB rates published more than this many calendar days ago are refused: trades wait (retry) for fresh rates',
-  ],
-  ['OPENRAMP_RATES_FETCH_TIMEOUT_MS', '10000', 'timeout of the ECB rate fetch'],
-  ['OPENRAMP_RATE_USD_PER_USDT / _USDC', '1', 'USD per token (stablecoin par), both rate sources'],
-  [
-    'OPENRAMP_FEE_SPREAD_BPS',
-    '0',
-    'default spread, basis points of the gross fiat amount (0–1000); per partner: POST /ops/partners/:id/fee-schedule',
-  ],
-  ['OPENRAMP_FEE_PARTNER_BPS', '0', 'default partner fee (owed to the partner), basis points of gross (0–1000)'],
-  [
-    'OPENRAMP_FEE_FIXED_<RAIL>',
-    '0',
-    'default fixed fee per payout rail in its currency, e.g. OPENRAMP_FEE_FIXED_SEPA_INSTANT=0.25, OPENRAMP_FEE_FIXED_ACH=0.50',
-  ],
-  ['OPENRAMP_CONFIG_FILE', '', 'optional JSON file with any of these settings'],
-  ['OPENRAMP_LOG_LEVEL', 'info', 'pino log level'],
-];

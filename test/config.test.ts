@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CONFIG_DOC, ConfigError, loadConfig, SETTINGS, settingsMarkdownTable } from '../src/config.ts';
+import { README, withSettingsTable } from '../scripts/docs-settings.ts';
 import { resolveSecrets } from '../src/runtime.ts';
 import { createLogger } from '../src/infra/lib/logger.ts';
 import { SANDBOX_XPUBS } from '../src/adapters/chains/addresses.ts';
@@ -92,5 +95,98 @@ describe('configuration', () => {
     );
     const sandbox = loadConfig({ OPENRAMP_MASTER_KEY: 'b'.repeat(64), OPENRAMP_OPERATOR_TOKEN: 'y'.repeat(32) });
     assert.deepEqual(resolveSecrets(sandbox, logger).xpubs, SANDBOX_XPUBS);
+  });
+});
+
+describe('the settings list (SETTINGS in src/config.ts)', () => {
+  const SRC = path.resolve(import.meta.dirname, '../src');
+  const sourceFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    );
+  const reEscape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // A listed name as a pattern: <NET>, <TOKEN>, <RAIL> stand for a literal value or a template hole.
+  const defPatterns = SETTINGS.map(
+    (s) =>
+      new RegExp(
+        `^${s.name
+          .split(/<[A-Z]+>/)
+          .map(reEscape)
+          .join('(?:[A-Z0-9_]+|\\$\\{[^}]+\\})')}$`,
+      ),
+  );
+  // A name read in the source as a pattern: a template hole stands for any part of a listed name.
+  const sourcePattern = (name: string) =>
+    new RegExp(
+      `^${name
+        .split(/\$\{[^}]+\}/)
+        .map(reEscape)
+        .join('(?:[A-Z0-9_]|<[A-Z]+>)+')}$`,
+    );
+  const listed = (name: string) => defPatterns.some((re) => re.test(name)) || SETTINGS.some((s) => sourcePattern(name).test(s.name));
+
+  /** Setting names read in a source text: `env.X`, `env['X']`, and OPENRAMP_* names in string or template literals. */
+  function settingsRead(text: string): string[] {
+    const names = new Set<string>();
+    for (const m of text.matchAll(/\benv(?:\.|\[\s*['"`])([A-Z][A-Z0-9_]*)/g)) names.add(m[1]!);
+    for (const m of text.matchAll(/['"`](OPENRAMP_(?:[A-Z0-9_]|<[A-Z]+>|\$\{[^}]+\})*)/g)) names.add(m[1]!);
+    return [...names];
+  }
+
+  it('the scan finds what it should (so an empty result cannot pass)', () => {
+    assert.deepEqual(settingsRead(`env.PORT; env['HOST']; const n = \`OPENRAMP_RPC_URL_\${network}\`; 'OPENRAMP_MODE'`).sort(), [
+      'HOST',
+      'OPENRAMP_MODE',
+      `OPENRAMP_RPC_URL_\${network}`,
+      'PORT',
+    ]);
+    const hole = (x: string) => `OPENRAMP_${x}_\${network}`; // a template literal's text, as the scan sees it
+    assert.ok(listed(hole('RPC_URL')) && listed('OPENRAMP_RPC_URL_ETH') && listed('OPENRAMP_FEE_FIXED_<RAIL>'));
+    assert.ok(listed(`OPENRAMP_XPUB_\${family}`) && !listed('OPENRAMP_RPC_URL'));
+    assert.ok(!listed('OPENRAMP_NOT_A_SETTING') && !listed(hole('NOT_A_SETTING')));
+  });
+
+  it('lists every setting read anywhere in src/', () => {
+    const unlisted: string[] = [];
+    let found = 0;
+    for (const file of sourceFiles(SRC)) {
+      for (const name of settingsRead(readFileSync(file, 'utf8'))) {
+        found++;
+        if (!listed(name)) unlisted.push(`${path.relative(SRC, file)}: ${name}`);
+      }
+    }
+    assert.ok(found > 20, `expected the scan to find the settings read in src/, found ${found}`);
+    assert.deepEqual(unlisted, [], 'settings read in src/ but missing from SETTINGS in src/config.ts');
+  });
+
+  it('has one entry per name, each with a description', () => {
+    const names = SETTINGS.map((s) => s.name);
+    assert.equal(new Set(names).size, names.length);
+    for (const s of SETTINGS) assert.ok(s.description.length > 0, s.name);
+  });
+
+  it('drives the defaults: an unset setting takes the listed default of the mode', () => {
+    const c = loadConfig({});
+    assert.equal(c.jobs.leaseMs, 60_000);
+    assert.equal(c.payouts.batchImmediately, true);
+    assert.equal(c.webhooks.retryScheduleMs.length, 8);
+    assert.equal(loadConfig({ ...prodBase }).payouts.batchImmediately, false);
+    assert.equal(
+      settingOf(() => loadConfig({ OPENRAMP_SCANNER_RANGE_BLOCKS_MAX: '100001' })),
+      'OPENRAMP_SCANNER_RANGE_BLOCKS_MAX',
+    );
+    assert.equal(
+      settingOf(() => loadConfig({ OPENRAMP_FEE_FIXED_ACH: 'x' })),
+      'OPENRAMP_FEE_FIXED_ACH',
+    );
+  });
+
+  it('CONFIG_DOC and the README table are generated from it, and the README is up to date', () => {
+    for (const s of SETTINGS) {
+      assert.ok(CONFIG_DOC.includes(s.name), `CONFIG_DOC lists ${s.name}`);
+      assert.ok(settingsMarkdownTable().includes(`\`${s.name}\``), `the table lists ${s.name}`);
+    }
+    const readme = readFileSync(README, 'utf8');
+    assert.equal(readme, withSettingsTable(readme), 'README.md settings table is stale: run npm run docs:settings');
   });
 });
