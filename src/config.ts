@@ -181,7 +181,7 @@ export const SETTINGS = [
   {
     name: 'OPENRAMP_MASTER_KEY',
     type: 'key',
-    defaultDoc: 'sandbox: generated in the data dir',
+    defaultDoc: 'sandbox: generated in `<data dir>/master.key`',
     requiredInProduction: true,
     description: '32-byte key (64 hex characters or base64) encrypting stored secrets (AES-256-GCM)',
   },
