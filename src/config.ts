@@ -520,7 +520,7 @@ export const SETTINGS = [
     min: 1,
     max: 100_000,
     unit: 'blocks',
-    description: 'largest block range of one `eth_getLogs` call',
+    description: 'largest block range of one `eth_getLogs` call (split further when the node refuses a range)',
   },
   {
     name: 'OPENRAMP_SANDBOX_BLOCK_INTERVAL_MS',
