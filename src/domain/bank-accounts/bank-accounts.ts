@@ -144,3 +144,14 @@ export function createBankAccounts(deps: {
     },
   };
 }
+
+/** Read for other modules (trades, payouts): bank accounts by id, optionally only a partner's, inside the caller's transaction when given. */
+export async function findBankAccounts(q: Kysely<DB>, ids: readonly string[], partnerId?: string): Promise<BankAccountRow[]> {
+  if (ids.length === 0) return [];
+  let s = q
+    .selectFrom('bank_accounts')
+    .selectAll()
+    .where('id', 'in', [...ids]);
+  if (partnerId !== undefined) s = s.where('partner_id', '=', partnerId);
+  return s.execute();
+}

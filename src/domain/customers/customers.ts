@@ -249,3 +249,8 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
     },
   };
 }
+
+/** Read for other modules (deposits, trades): one customer by id, inside the caller's transaction when given. */
+export async function findCustomer(q: Kysely<DB>, customerId: string): Promise<CustomerRow | undefined> {
+  return q.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst();
+}
