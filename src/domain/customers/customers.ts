@@ -254,3 +254,14 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
 export async function findCustomer(q: Kysely<DB>, customerId: string): Promise<CustomerRow | undefined> {
   return q.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst();
 }
+
+/** For flows: a partner's customer, locked against concurrent changes (deletion) until the caller's transaction ends. */
+export async function lockCustomer(tx: Transaction<DB>, partnerId: string, customerId: string): Promise<CustomerRow | undefined> {
+  return tx
+    .selectFrom('customers')
+    .selectAll()
+    .where('id', '=', customerId)
+    .where('partner_id', '=', partnerId)
+    .forUpdate()
+    .executeTakeFirst();
+}

@@ -2,12 +2,18 @@ import type { Kysely, Selectable } from 'kysely';
 import type { DB, FlowsTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
-import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
+import { AppError, invariantBroken, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import type { Network } from '../../adapters/chains/networks.ts';
 import type { CryptoAsset } from '../../infra/lib/money.ts';
-import { depositAddressDetail, type DepositAddresses, type DepositAddressRow } from '../deposit-addresses/deposit-addresses.ts';
-import { bankAccountDetail, type BankAccountRow } from '../bank-accounts/bank-accounts.ts';
+import {
+  depositAddressDetail,
+  findDepositAddress,
+  type DepositAddresses,
+  type DepositAddressRow,
+} from '../deposit-addresses/deposit-addresses.ts';
+import { bankAccountDetail, findBankAccounts, shareLockBankAccount, type BankAccountRow } from '../bank-accounts/bank-accounts.ts';
+import { lockCustomer } from '../customers/customers.ts';
 import { isUniqueViolation } from '../../infra/db/database.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 import { createTransition } from '../../infra/events/state-machine.ts';
@@ -100,15 +106,11 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
   const { transition } = createTransition(FLOW_MACHINE, { clock, events: null });
 
   async function load(partnerId: string, flow: FlowRow): Promise<FlowWithParts> {
-    const [depositAddress, bankAccount] = await Promise.all([
-      db.selectFrom('deposit_addresses').selectAll().where('id', '=', flow.deposit_address_id).executeTakeFirstOrThrow(),
-      db
-        .selectFrom('bank_accounts')
-        .selectAll()
-        .where('id', '=', flow.bank_account_id)
-        .where('partner_id', '=', partnerId)
-        .executeTakeFirstOrThrow(),
+    const [depositAddress, [bankAccount]] = await Promise.all([
+      findDepositAddress(db, flow.deposit_address_id),
+      findBankAccounts(db, [flow.bank_account_id], partnerId),
     ]);
+    if (!depositAddress || !bankAccount) throw invariantBroken(`flow ${flow.id}: its deposit address or bank account is missing`);
     return { flow, depositAddress, bankAccount };
   }
 
@@ -118,26 +120,14 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
   ) {
     try {
       return await db.transaction().execute(async (tx) => {
-        const customer = await tx
-          .selectFrom('customers')
-          .selectAll()
-          .where('id', '=', input.customerId)
-          .where('partner_id', '=', partnerId)
-          .forUpdate()
-          .executeTakeFirst();
+        const customer = await lockCustomer(tx, partnerId, input.customerId);
         if (!customer) throw notFound('customer', input.customerId);
         if (customer.status !== 'CONFIRMED')
           throw new AppError(
             'CUSTOMER_NOT_CONFIRMED',
             `customer ${customer.id} is ${customer.status}; offramp flows need a CONFIRMED customer`,
           );
-        const bank = await tx
-          .selectFrom('bank_accounts')
-          .selectAll()
-          .where('id', '=', input.bankAccountId)
-          .where('partner_id', '=', partnerId)
-          .forShare()
-          .executeTakeFirst();
+        const bank = await shareLockBankAccount(tx, partnerId, input.bankAccountId);
         if (!bank) throw notFound('bank account', input.bankAccountId);
         if (bank.customer_id !== customer.id)
           throw new AppError('BANK_ACCOUNT_OF_ANOTHER_CUSTOMER', `to: bank account ${bank.id} belongs to another customer`);
