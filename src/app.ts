@@ -119,7 +119,7 @@ export async function createOpenRamp(opts: {
   collectDefaultMetrics({ register: metrics, prefix: 'openramp_' });
 
   const outbox = createOutbox({ ids, clock });
-  const jobs = createJobQueue({ db, clock, logger: logger.child({ component: 'jobs' }), ...config.jobs });
+  const jobs = createJobQueue({ db, clock, logger: logger.child({ component: 'jobs' }), metrics, ...config.jobs });
   const partners = createPartners({
     db,
     box,

@@ -2,6 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
 import { deriveAddress, SANDBOX_XPUBS } from '../src/adapters/chains/addresses.ts';
+import { AppError, type ErrorCode } from '../src/infra/lib/errors.ts';
+
+/** Partners see the message; the code is what tells the cases apart. */
+const withCode = (code: ErrorCode) => (e: unknown) => e instanceof AppError && e.code === code && e.httpStatus === 422;
 
 describe('offramp set-up journey (guide steps 1–4)', () => {
   let ctx: TestContext;
@@ -52,6 +56,15 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
     });
     assert.equal(b.status, 422);
     assert.match(b.json.message, /REJECTED/);
+    await assert.rejects(
+      ctx.openramp.services.flows.createOfframp(ctx.partner.partnerId, {
+        customerId: r.json.customerId,
+        network: 'TRX',
+        currency: 'USDT',
+        bankAccountId: 'bnk_any',
+      }),
+      withCode('CUSTOMER_NOT_CONFIRMED'),
+    );
   });
 
   it('creates flows on ETH, MATIC and TRX with the right derived addresses', async () => {
@@ -128,7 +141,13 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
       body: { from: { customerId: a.customerId, currency: 'USDT', network: 'ETH' }, to: b.bankAccountId },
     });
     assert.equal(foreign.status, 422);
-    assert.match(foreign.json.message, /another customer/);
+    assert.equal(foreign.json.status, 'FAILED');
+    const flows = ctx.openramp.services.flows;
+    const input = { customerId: a.customerId, network: 'ETH', currency: 'USDT' } as const;
+    await assert.rejects(
+      flows.createOfframp(ctx.partner.partnerId, { ...input, bankAccountId: b.bankAccountId }),
+      withCode('BANK_ACCOUNT_OF_ANOTHER_CUSTOMER'),
+    );
     const mismatch = await call(ctx, {
       method: 'POST',
       url: '/bank-account/add',
@@ -149,6 +168,10 @@ describe('offramp set-up journey (guide steps 1–4)', () => {
       body: { from: { customerId: a.customerId, currency: 'USDT', network: 'ETH' }, to: mismatch.json.bankAccountId },
     });
     assert.equal(unverified.status, 422);
-    assert.match(unverified.json.message, /VERIFIED/);
+    assert.equal(unverified.json.status, 'FAILED');
+    await assert.rejects(
+      flows.createOfframp(ctx.partner.partnerId, { ...input, bankAccountId: mismatch.json.bankAccountId }),
+      withCode('BANK_ACCOUNT_NOT_VERIFIED'),
+    );
   });
 });

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
+import { AppError } from '../src/infra/lib/errors.ts';
 
 describe('trades and the ledger', () => {
   let ctx: TestContext;
@@ -98,6 +99,15 @@ describe('trades and the ledger', () => {
     const events = await ctx.openramp.services.db.selectFrom('events').select('type').where('object_id', '=', a!.id).execute();
     assert.deepEqual(events.map((e) => e.type).sort(), ['TRADE_CREATED', 'TRADE_SETTLED']);
     assert.ok((await ctx.openramp.services.ledger.reconcile()).ok);
+    // The same deposit under another trade key (an aggregate) is a broken invariant, not retried.
+    await assert.rejects(
+      ctx.openramp.services.trades.create({ depositIds: [d.id], aggregateId: 'agg_again' }),
+      (e: unknown) => e instanceof AppError && e.code === 'DEPOSIT_ALREADY_TRADED' && e.invariant && !e.retryable,
+    );
+    assert.equal(
+      (await ctx.openramp.services.db.selectFrom('trades').select('id').where('deposit_key', '=', 'agg_again').execute()).length,
+      0,
+    );
   });
 
   it('lists trades with the contract shape', async () => {

@@ -173,7 +173,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return sendError(reply, new AppError('INVALID_PARAMETERS', `body: malformed multipart/form-data (${err.message})`), req.id);
     }
     if (err instanceof AppError) {
-      if (err.code === 'INTERNAL') req.log.error({ err }, 'internal error');
+      if (err.internal) req.log.error({ err }, 'internal error');
       return sendError(reply, err, req.id);
     }
     if (err.validation) return sendError(reply, new AppError('INVALID_PARAMETERS', validationMessage(err)), req.id);

@@ -39,6 +39,6 @@ export function pageFrom(q: { pageNum?: number; pageSize?: number }): Page {
 
 export function sendError(reply: FastifyReply, err: AppError, requestId: string) {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-  const message = err.code === 'INTERNAL' ? `internal error (request id ${requestId})` : err.message;
+  const message = err.internal ? `internal error (request id ${requestId})` : err.message;
   return reply.code(err.httpStatus).send({ status: err.contractStatus, message });
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DB, BankAccountsTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
@@ -143,4 +143,20 @@ export function createBankAccounts(deps: {
       return paginate<BankAccountRow>(q, page);
     },
   };
+}
+
+/** Read for other modules (trades, payouts): bank accounts by id, optionally only a partner's, inside the caller's transaction when given. */
+export async function findBankAccounts(q: Kysely<DB>, ids: readonly string[], partnerId?: string): Promise<BankAccountRow[]> {
+  if (ids.length === 0) return [];
+  let s = q
+    .selectFrom('bank_accounts')
+    .selectAll()
+    .where('id', 'in', [...ids]);
+  if (partnerId !== undefined) s = s.where('partner_id', '=', partnerId);
+  return s.execute();
+}
+
+/** For flows: a partner's bank account, share-locked (it cannot change under the caller) until the caller's transaction ends. */
+export async function shareLockBankAccount(tx: Transaction<DB>, partnerId: string, id: string): Promise<BankAccountRow | undefined> {
+  return tx.selectFrom('bank_accounts').selectAll().where('id', '=', id).where('partner_id', '=', partnerId).forShare().executeTakeFirst();
 }

@@ -249,3 +249,19 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
     },
   };
 }
+
+/** Read for other modules (deposits, trades): one customer by id, inside the caller's transaction when given. */
+export async function findCustomer(q: Kysely<DB>, customerId: string): Promise<CustomerRow | undefined> {
+  return q.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst();
+}
+
+/** For flows: a partner's customer, locked against concurrent changes (deletion) until the caller's transaction ends. */
+export async function lockCustomer(tx: Transaction<DB>, partnerId: string, customerId: string): Promise<CustomerRow | undefined> {
+  return tx
+    .selectFrom('customers')
+    .selectAll()
+    .where('id', '=', customerId)
+    .where('partner_id', '=', partnerId)
+    .forUpdate()
+    .executeTakeFirst();
+}

@@ -162,3 +162,13 @@ export function createDepositAddresses(deps: {
     },
   };
 }
+
+/** Read for other modules (deposits): one deposit address by id, inside the caller's transaction when given. */
+export async function findDepositAddress(q: Kysely<DB>, id: string): Promise<DepositAddressRow | undefined> {
+  return q.selectFrom('deposit_addresses').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Read for other modules (deposits): a customer's deposit addresses of one network family. */
+export async function depositAddressesOf(q: Kysely<DB>, customerId: string, family: NetworkFamily): Promise<DepositAddressRow[]> {
+  return q.selectFrom('deposit_addresses').selectAll().where('customer_id', '=', customerId).where('family', '=', family).execute();
+}

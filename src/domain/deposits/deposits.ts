@@ -9,17 +9,27 @@ import type { Network } from '../../adapters/chains/networks.ts';
 import type { TransferLog } from '../../adapters/chains/types.ts';
 import { NETWORK_FAMILY } from '../../adapters/chains/networks.ts';
 import { hexToTron } from '../../adapters/chains/addresses.ts';
-import { depositAddressDetail, type DepositAddressRow } from '../deposit-addresses/deposit-addresses.ts';
+import {
+  depositAddressDetail,
+  depositAddressesOf,
+  findDepositAddress,
+  type DepositAddressRow,
+} from '../deposit-addresses/deposit-addresses.ts';
+import { findCustomer } from '../customers/customers.ts';
+import { findFlow, flowsFrom } from '../flows/flows.ts';
+import { createTransition } from '../../infra/events/state-machine.ts';
+import { DEPOSIT_MACHINE, decideAdvance, heldGroupReachesMinimum } from './state-machine.ts';
 import { formatDecimal } from '../../infra/lib/money.ts';
-import { notFound, preconditionFailed } from '../../infra/lib/errors.ts';
+import { AppError, invariantBroken, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import { ACCOUNTS, type Ledger } from '../ledger/ledger.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 
 /**
- * Deposits (docs/state-machines.md): `RECEIVED` (seen, confirmations n/N) → `CONFIRMED` (final) |
- * `ACTION_REQUIRED` (held for review, with a reason) | `REJECTED` (CHAIN_REORG, REFUNDED, …).
- * Each transition writes its event in the same transaction. A transfer is identified by
+ * Deposits (docs/state-machines.md; the moves are in ./state-machine.ts): `RECEIVED` (seen,
+ * confirmations n/N) → `CONFIRMED` (final) | `ACTION_REQUIRED` (held for review, with a reason) |
+ * `REJECTED` (CHAIN_REORG, REFUNDED, …). Each transition writes its event in the same
+ * transaction. A transfer is identified by
  * (network, txHash, ordinal of the Transfer log inside its transaction), so it is credited at
  * most once whatever the chain does; a re-mined transfer returns to RECEIVED.
  */
@@ -134,24 +144,17 @@ export function createDeposits(deps: {
 }): Deposits {
   const { db, ids, clock, outbox, registry, ledger } = deps;
 
-  async function receiverOf(tx: Kysely<DB>, d: Pick<DepositRow, 'deposit_address_id'>) {
-    return (await tx.selectFrom('deposit_addresses').selectAll().where('id', '=', d.deposit_address_id).executeTakeFirst()) ?? null;
-  }
+  const receiverOf = async (q: Kysely<DB>, d: Pick<DepositRow, 'deposit_address_id'>) =>
+    (await findDepositAddress(q, d.deposit_address_id)) ?? null;
 
-  async function emit(
-    tx: Transaction<DB>,
-    d: DepositRow,
-    type: 'DEPOSIT_RECEIVED' | 'DEPOSIT_APPROVED' | 'DEPOSIT_REJECTED' | 'DEPOSIT_ACTION_REQUIRED',
-  ) {
-    await outbox.append(tx, {
-      partnerId: d.partner_id,
-      type,
+  const { transition, announce } = createTransition(DEPOSIT_MACHINE, {
+    clock,
+    events: {
+      outbox,
       objectType: 'deposit',
-      objectId: d.id,
-      objectVersion: d.version,
-      payload: depositDetail(d, await receiverOf(tx, d)),
-    });
-  }
+      payload: async (tx, d) => depositDetail(d, await receiverOf(tx, d)),
+    },
+  });
 
   /**
    * Where a transfer to a customer's address belongs: the flow of its own network and token;
@@ -160,31 +163,132 @@ export function createDeposits(deps: {
    * partner disabled or deleted is respected (the deposit then needs action), never bypassed.
    */
   async function route(tx: Transaction<DB>, customerId: string, network: Network, currency: string) {
-    const family = NETWORK_FAMILY[network];
-    const records = await tx
-      .selectFrom('deposit_addresses')
-      .selectAll()
-      .where('customer_id', '=', customerId)
-      .where('family', '=', family)
-      .execute();
+    const records = await depositAddressesOf(tx, customerId, NETWORK_FAMILY[network]);
     const preference = [network, EVM_TWIN[network]].filter(Boolean) as Network[];
     let fallback: DepositAddressRow | undefined;
     for (const net of preference) {
       const rec = records.find((r) => r.network === net && r.currency === currency);
       if (!rec) continue;
       fallback ??= rec;
-      const flows = await tx
-        .selectFrom('flows')
-        .select(['id', 'status', 'deleted_at'])
-        .where('deposit_address_id', '=', rec.id)
-        .orderBy('created_at', 'desc')
-        .execute();
+      const flows = await flowsFrom(tx, rec.id);
       const live = flows.find((f) => f.status === 'ENABLED' && f.deleted_at === null);
       if (live) return { receiver: rec, flowId: live.id };
       if (flows[0]) return { receiver: rec, flowId: flows[0].id };
     }
     // No flow for this token at all (e.g. USDC sent to a USDT-only customer).
     return { receiver: fallback ?? records[0]!, flowId: null };
+  }
+
+  /** The writes a final deposit's decision implies: state, journal, and the trade job (or the hold). */
+  async function settleFinal(tx: Transaction<DB>, d: DepositRow, finalNumber: bigint) {
+    const now = clock.now();
+    const customer = await findCustomer(tx, d.customer_id);
+    if (!customer) throw invariantBroken(`deposit ${d.id}: customer ${d.customer_id} does not exist`);
+    // The flow may have changed since detection: re-route now that the funds are final.
+    const { flowId } = await route(tx, d.customer_id, d.network, d.currency);
+    const flow = flowId ? await findFlow(tx, flowId) : undefined;
+    const token = registry.tokenFor(d.network, d.currency);
+    const decision = decideAdvance({
+      deposit: {
+        status: d.status,
+        blockNumber: BigInt(d.block_number),
+        amount: BigInt(d.amount),
+        currency: d.currency,
+        network: d.network,
+      },
+      finalNumber,
+      flow: flow ? { id: flow.id, status: flow.status, deletedAt: flow.deleted_at } : null,
+      customerStatus: customer.status,
+      minimum: token?.minimum ?? null,
+    });
+    if (decision.kind === 'none') return;
+
+    if (decision.kind === 'action-required') {
+      await transition(tx, d, 'ACTION_REQUIRED', {
+        action_reason: decision.reason,
+        flow_id: decision.flowId ?? d.flow_id,
+        final_at: now,
+        updated_at: now,
+      });
+      // Final funds in our custody that belong to no flow yet: owed back or to be assigned.
+      await ledger.post(tx, {
+        kind: 'deposit.unallocated',
+        refId: d.id,
+        memo: `${d.currency} ${d.network} deposit needing action`,
+        entries: [
+          { account: ACCOUNTS.cryptoCustody(d.network), asset: d.currency, amount: BigInt(d.amount) },
+          { account: ACCOUNTS.unallocatedDeposits(d.partner_id), asset: d.currency, amount: -BigInt(d.amount) },
+        ],
+      });
+      return;
+    }
+
+    // Small deposits are held per flow until together they reach the minimum; then the group
+    // (this deposit included) becomes one trade. The group is decided before the state change so
+    // the DEPOSIT_APPROVED event already carries the group's id.
+    const held = decision.belowMinimum
+      ? await tx
+          .selectFrom('deposits')
+          .select(['id', 'amount'])
+          .where('flow_id', '=', decision.flowId)
+          .where('status', '=', 'CONFIRMED')
+          .where('hold_reason', 'is not', null)
+          .where('aggregate_id', 'is', null)
+          .where('id', '!=', d.id)
+          .forUpdate()
+          .execute()
+      : [];
+    const group = [...held.map((h) => ({ id: h.id, amount: BigInt(h.amount) })), { id: d.id, amount: BigInt(d.amount) }];
+    const aggregateId =
+      decision.belowMinimum &&
+      heldGroupReachesMinimum(
+        group.map((g) => g.amount),
+        token?.minimum ?? null,
+      )
+        ? ids.next('aggregate')
+        : null;
+    // The journal first, then the state change and its event: the event is the last write, as before.
+    await ledger.post(tx, {
+      kind: 'deposit.credited',
+      refId: d.id,
+      memo: `${d.currency} ${d.network} deposit credited`,
+      entries: [
+        { account: ACCOUNTS.cryptoCustody(d.network), asset: d.currency, amount: BigInt(d.amount) },
+        { account: ACCOUNTS.customerCrypto(d.partner_id, d.customer_id), asset: d.currency, amount: -BigInt(d.amount) },
+      ],
+    });
+    if (!decision.belowMinimum) {
+      await deps.jobs.enqueue(tx, {
+        kind: TRADE_CREATE_JOB,
+        payload: { depositIds: [d.id] },
+        uniqueKey: `${TRADE_CREATE_JOB}:${d.id}`,
+        maxAttempts: TRADE_CREATE_ATTEMPTS_MAX,
+      });
+    } else if (aggregateId) {
+      if (held.length > 0)
+        await tx
+          .updateTable('deposits')
+          .set({ aggregate_id: aggregateId, updated_at: now })
+          .where(
+            'id',
+            'in',
+            held.map((h) => h.id),
+          )
+          .execute();
+      await deps.jobs.enqueue(tx, {
+        kind: TRADE_CREATE_JOB,
+        payload: { depositIds: group.map((g) => g.id), aggregateId },
+        uniqueKey: `${TRADE_CREATE_JOB}:${aggregateId}`,
+        maxAttempts: TRADE_CREATE_ATTEMPTS_MAX,
+      });
+    }
+    await transition(tx, d, 'CONFIRMED', {
+      flow_id: decision.flowId,
+      hold_reason: decision.belowMinimum ? 'BELOW_MINIMUM' : null,
+      aggregate_id: aggregateId,
+      final_at: now,
+      updated_at: now,
+    });
   }
 
   return {
@@ -205,22 +309,14 @@ export function createDeposits(deps: {
         if (existing) {
           if (existing.status === 'REJECTED' && existing.reject_reason === 'CHAIN_REORG') {
             // Re-mined in the new branch: the same transfer, announced again.
-            const updated = await tx
-              .updateTable('deposits')
-              .set({
-                status: 'RECEIVED',
-                reject_reason: null,
-                block_number: m.log.blockNumber.toString(),
-                block_hash: m.log.blockHash,
-                log_index: m.log.logIndex,
-                confirmations,
-                version: existing.version + 1,
-                updated_at: now,
-              })
-              .where('id', '=', existing.id)
-              .returningAll()
-              .executeTakeFirstOrThrow();
-            await emit(tx, updated, 'DEPOSIT_RECEIVED');
+            await transition(tx, existing, 'RECEIVED', {
+              reject_reason: null,
+              block_number: m.log.blockNumber.toString(),
+              block_hash: m.log.blockHash,
+              log_index: m.log.logIndex,
+              confirmations,
+              updated_at: now,
+            });
             n++;
           }
           continue;
@@ -261,7 +357,7 @@ export function createDeposits(deps: {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        await emit(tx, row, 'DEPOSIT_RECEIVED');
+        await announce(tx, row, 'DEPOSIT_RECEIVED');
         n++;
       }
       return n;
@@ -276,15 +372,7 @@ export function createDeposits(deps: {
         .where(sql<boolean>`block_number > ${forkNumber.toString()}::bigint`)
         .forUpdate()
         .execute();
-      for (const d of open) {
-        const updated = await tx
-          .updateTable('deposits')
-          .set({ status: 'REJECTED', reject_reason: 'CHAIN_REORG', version: d.version + 1, updated_at: clock.now() })
-          .where('id', '=', d.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await emit(tx, updated, 'DEPOSIT_REJECTED');
-      }
+      for (const d of open) await transition(tx, d, 'REJECTED', { reject_reason: 'CHAIN_REORG' });
       return open.length;
     },
 
@@ -302,111 +390,7 @@ export function createDeposits(deps: {
       for (const { id } of due) {
         await db.transaction().execute(async (tx) => {
           const d = await tx.selectFrom('deposits').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
-          if (d.status !== 'RECEIVED') return;
-          const now = clock.now();
-          const customer = await tx.selectFrom('customers').select(['status']).where('id', '=', d.customer_id).executeTakeFirstOrThrow();
-          // The flow may have changed since detection: re-route now that the funds are final.
-          const { flowId } = await route(tx, d.customer_id, d.network, d.currency);
-          const flow = flowId ? await tx.selectFrom('flows').selectAll().where('id', '=', flowId).executeTakeFirst() : undefined;
-          let actionReason: string | null = null;
-          if (!flow) actionReason = `NO_FLOW: no offramp flow for ${d.currency} on ${d.network}; refund or open a flow`;
-          else if (flow.deleted_at) actionReason = `FLOW_DELETED: flow ${flow.id} was deleted`;
-          else if (flow.status !== 'ENABLED') actionReason = `FLOW_DISABLED: flow ${flow.id} is disabled`;
-          else if (customer.status !== 'CONFIRMED') actionReason = `CUSTOMER_NOT_CONFIRMED: customer is ${customer.status}`;
-
-          if (actionReason) {
-            const updated = await tx
-              .updateTable('deposits')
-              .set({
-                status: 'ACTION_REQUIRED',
-                action_reason: actionReason,
-                flow_id: flow?.id ?? d.flow_id,
-                final_at: now,
-                version: d.version + 1,
-                updated_at: now,
-              })
-              .where('id', '=', id)
-              .returningAll()
-              .executeTakeFirstOrThrow();
-            // Final funds in our custody that belong to no flow yet: owed back or to be assigned.
-            await ledger.post(tx, {
-              kind: 'deposit.unallocated',
-              refId: id,
-              memo: `${d.currency} ${d.network} deposit needing action`,
-              entries: [
-                { account: ACCOUNTS.cryptoCustody(d.network), asset: d.currency, amount: BigInt(d.amount) },
-                { account: ACCOUNTS.unallocatedDeposits(d.partner_id), asset: d.currency, amount: -BigInt(d.amount) },
-              ],
-            });
-            await emit(tx, updated, 'DEPOSIT_ACTION_REQUIRED');
-            return;
-          }
-
-          const token = registry.tokenFor(d.network, d.currency);
-          const below = token !== null && BigInt(d.amount) < token.minimum;
-          let updated = await tx
-            .updateTable('deposits')
-            .set({
-              status: 'CONFIRMED',
-              flow_id: flow!.id,
-              hold_reason: below ? 'BELOW_MINIMUM' : null,
-              final_at: now,
-              version: d.version + 1,
-              updated_at: now,
-            })
-            .where('id', '=', id)
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          await ledger.post(tx, {
-            kind: 'deposit.credited',
-            refId: id,
-            memo: `${d.currency} ${d.network} deposit credited`,
-            entries: [
-              { account: ACCOUNTS.cryptoCustody(d.network), asset: d.currency, amount: BigInt(d.amount) },
-              { account: ACCOUNTS.customerCrypto(d.partner_id, d.customer_id), asset: d.currency, amount: -BigInt(d.amount) },
-            ],
-          });
-          if (!below) {
-            await deps.jobs.enqueue(tx, {
-              kind: TRADE_CREATE_JOB,
-              payload: { depositIds: [id] },
-              uniqueKey: `${TRADE_CREATE_JOB}:${id}`,
-              maxAttempts: TRADE_CREATE_ATTEMPTS_MAX,
-            });
-          } else {
-            // Small deposits are held per flow until together they reach the minimum; then
-            // the group becomes one trade.
-            const held = await tx
-              .selectFrom('deposits')
-              .select(['id', 'amount'])
-              .where('flow_id', '=', flow!.id)
-              .where('status', '=', 'CONFIRMED')
-              .where('hold_reason', 'is not', null)
-              .where('aggregate_id', 'is', null)
-              .forUpdate()
-              .execute();
-            const total = held.reduce((s, h) => s + BigInt(h.amount), 0n);
-            if (token && total >= token.minimum) {
-              const aggregateId = ids.next('aggregate');
-              await tx
-                .updateTable('deposits')
-                .set({ aggregate_id: aggregateId, updated_at: now })
-                .where(
-                  'id',
-                  'in',
-                  held.map((h) => h.id),
-                )
-                .execute();
-              await deps.jobs.enqueue(tx, {
-                kind: TRADE_CREATE_JOB,
-                payload: { depositIds: held.map((h) => h.id), aggregateId },
-                uniqueKey: `${TRADE_CREATE_JOB}:${aggregateId}`,
-                maxAttempts: TRADE_CREATE_ATTEMPTS_MAX,
-              });
-              updated = await tx.selectFrom('deposits').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-            }
-          }
-          await emit(tx, updated, 'DEPOSIT_APPROVED');
+          await settleFinal(tx, d, finalNumber);
         });
       }
       return due.length;
@@ -432,18 +416,7 @@ export function createDeposits(deps: {
         if (!d) throw notFound('deposit', depositId);
         if (d.status !== 'ACTION_REQUIRED')
           throw preconditionFailed(`deposit ${depositId} is ${d.status}; only ACTION_REQUIRED deposits can be refunded`);
-        const updated = await tx
-          .updateTable('deposits')
-          .set({
-            status: 'REJECTED',
-            reject_reason: 'REFUNDED',
-            refund_tx_hash: refundTxHash,
-            version: d.version + 1,
-            updated_at: clock.now(),
-          })
-          .where('id', '=', depositId)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const updated = await transition(tx, d, 'REJECTED', { reject_reason: 'REFUNDED', refund_tx_hash: refundTxHash });
         await ledger.post(tx, {
           kind: 'deposit.refunded',
           refId: depositId,
@@ -453,7 +426,6 @@ export function createDeposits(deps: {
             { account: ACCOUNTS.cryptoCustody(d.network), asset: d.currency, amount: -BigInt(d.amount) },
           ],
         });
-        await emit(tx, updated, 'DEPOSIT_REJECTED');
         return updated;
       });
     },
@@ -462,4 +434,34 @@ export function createDeposits(deps: {
       return depositDetail(row, await receiverOf(db, row));
     },
   };
+}
+
+/** For trades: one deposit by id. */
+export async function findDeposit(q: Kysely<DB>, id: string): Promise<DepositRow | undefined> {
+  return q.selectFrom('deposits').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** For trades: the deposits a trade is made of, locked (in id order) until the caller's transaction ends. */
+export async function lockDeposits(tx: Transaction<DB>, ids: readonly string[]): Promise<DepositRow[]> {
+  if (ids.length === 0) return [];
+  return tx
+    .selectFrom('deposits')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
+/** For trades: records the trade the deposits fund. A deposit funds at most one trade, so one already linked is refused. */
+export async function linkTrade(tx: Transaction<DB>, depositIds: readonly string[], tradeId: string, now: Date): Promise<void> {
+  if (depositIds.length === 0) return;
+  const res = await tx
+    .updateTable('deposits')
+    .set({ trade_id: tradeId, updated_at: now })
+    .where('id', 'in', [...depositIds])
+    .where('trade_id', 'is', null)
+    .executeTakeFirst();
+  if (res.numUpdatedRows !== BigInt(depositIds.length))
+    throw new AppError('DEPOSIT_ALREADY_TRADED', `trade ${tradeId}: a deposit of ${depositIds.join(', ')} already funds another trade`);
 }

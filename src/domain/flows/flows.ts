@@ -2,14 +2,22 @@ import type { Kysely, Selectable } from 'kysely';
 import type { DB, FlowsTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
-import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
+import { AppError, invariantBroken, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import type { Network } from '../../adapters/chains/networks.ts';
 import type { CryptoAsset } from '../../infra/lib/money.ts';
-import { depositAddressDetail, type DepositAddresses, type DepositAddressRow } from '../deposit-addresses/deposit-addresses.ts';
-import { bankAccountDetail, type BankAccountRow } from '../bank-accounts/bank-accounts.ts';
+import {
+  depositAddressDetail,
+  findDepositAddress,
+  type DepositAddresses,
+  type DepositAddressRow,
+} from '../deposit-addresses/deposit-addresses.ts';
+import { bankAccountDetail, findBankAccounts, shareLockBankAccount, type BankAccountRow } from '../bank-accounts/bank-accounts.ts';
+import { lockCustomer } from '../customers/customers.ts';
 import { isUniqueViolation } from '../../infra/db/database.ts';
 import { paginate } from '../../infra/db/paginate.ts';
+import { createTransition } from '../../infra/events/state-machine.ts';
+import { FLOW_MACHINE } from './state-machine.ts';
 
 /**
  * Offramp flows connect a deposit address (entry) to a bank account (exit). Prerequisites are
@@ -95,17 +103,14 @@ export function flowCreatedData(x: FlowWithParts) {
 
 export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clock; depositAddresses: DepositAddresses }): Flows {
   const { db, ids, clock } = deps;
+  const { transition } = createTransition(FLOW_MACHINE, { clock, events: null });
 
   async function load(partnerId: string, flow: FlowRow): Promise<FlowWithParts> {
-    const [depositAddress, bankAccount] = await Promise.all([
-      db.selectFrom('deposit_addresses').selectAll().where('id', '=', flow.deposit_address_id).executeTakeFirstOrThrow(),
-      db
-        .selectFrom('bank_accounts')
-        .selectAll()
-        .where('id', '=', flow.bank_account_id)
-        .where('partner_id', '=', partnerId)
-        .executeTakeFirstOrThrow(),
+    const [depositAddress, [bankAccount]] = await Promise.all([
+      findDepositAddress(db, flow.deposit_address_id),
+      findBankAccounts(db, [flow.bank_account_id], partnerId),
     ]);
+    if (!depositAddress || !bankAccount) throw invariantBroken(`flow ${flow.id}: its deposit address or bank account is missing`);
     return { flow, depositAddress, bankAccount };
   }
 
@@ -115,27 +120,20 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
   ) {
     try {
       return await db.transaction().execute(async (tx) => {
-        const customer = await tx
-          .selectFrom('customers')
-          .selectAll()
-          .where('id', '=', input.customerId)
-          .where('partner_id', '=', partnerId)
-          .forUpdate()
-          .executeTakeFirst();
+        const customer = await lockCustomer(tx, partnerId, input.customerId);
         if (!customer) throw notFound('customer', input.customerId);
         if (customer.status !== 'CONFIRMED')
-          throw preconditionFailed(`customer ${customer.id} is ${customer.status}; offramp flows need a CONFIRMED customer`);
-        const bank = await tx
-          .selectFrom('bank_accounts')
-          .selectAll()
-          .where('id', '=', input.bankAccountId)
-          .where('partner_id', '=', partnerId)
-          .forShare()
-          .executeTakeFirst();
+          throw new AppError(
+            'CUSTOMER_NOT_CONFIRMED',
+            `customer ${customer.id} is ${customer.status}; offramp flows need a CONFIRMED customer`,
+          );
+        const bank = await shareLockBankAccount(tx, partnerId, input.bankAccountId);
         if (!bank) throw notFound('bank account', input.bankAccountId);
-        if (bank.customer_id !== customer.id) throw preconditionFailed(`to: bank account ${bank.id} belongs to another customer`);
+        if (bank.customer_id !== customer.id)
+          throw new AppError('BANK_ACCOUNT_OF_ANOTHER_CUSTOMER', `to: bank account ${bank.id} belongs to another customer`);
         if (bank.verification_status !== 'VERIFIED')
-          throw preconditionFailed(
+          throw new AppError(
+            'BANK_ACCOUNT_NOT_VERIFIED',
             `to: bank account ${bank.id} is ${bank.verification_status}${bank.verification_reason ? ` (${bank.verification_reason})` : ''}; offramp flows need a VERIFIED bank account`,
           );
         const { row: depositAddress } = await deps.depositAddresses.ensure(tx, partnerId, customer.id, input.network, input.currency);
@@ -218,24 +216,14 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
     async delete(partnerId, id) {
       const flow = await getRow(partnerId, id);
       if (flow.deleted_at) throw preconditionFailed(`flow ${id} is already deleted`);
-      return db
-        .updateTable('flows')
-        .set({ status: 'DISABLED', deleted_at: clock.now(), updated_at: clock.now(), version: flow.version + 1 })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      return transition(db, flow, 'DELETED');
     },
     async setStatus(partnerId, id, status) {
       const flow = await getRow(partnerId, id);
       if (flow.deleted_at) throw preconditionFailed(`flow ${id} is deleted`);
       if (flow.status === status) return flow;
       try {
-        return await db
-          .updateTable('flows')
-          .set({ status, updated_at: clock.now(), version: flow.version + 1 })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        return await transition(db, flow, status);
       } catch (err) {
         if (isUniqueViolation(err, 'flows_one_enabled_per_address_uq'))
           throw new AppError('CONFLICT', `another enabled flow already owns deposit address ${flow.deposit_address_id}`);
@@ -243,4 +231,14 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
       }
     },
   };
+}
+
+/** Read for other modules (deposits, trades): one flow by id, inside the caller's transaction when given. */
+export async function findFlow(q: Kysely<DB>, flowId: string): Promise<FlowRow | undefined> {
+  return q.selectFrom('flows').selectAll().where('id', '=', flowId).executeTakeFirst();
+}
+
+/** Read for other modules (deposits' routing): the flows from one deposit address, newest first. */
+export async function flowsFrom(q: Kysely<DB>, depositAddressId: string): Promise<FlowRow[]> {
+  return q.selectFrom('flows').selectAll().where('deposit_address_id', '=', depositAddressId).orderBy('created_at', 'desc').execute();
 }

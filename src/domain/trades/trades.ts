@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DB, TradesTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
@@ -8,7 +8,14 @@ import type { RateSource } from '../../adapters/pricing/pricing.ts';
 import type { Fees } from '../../adapters/pricing/fees.ts';
 import { computeQuote, feesView } from '../../adapters/pricing/pricing.ts';
 import { ACCOUNTS, ROUNDING_SCALE, roundingAsset, type Entry, type Ledger } from '../ledger/ledger.ts';
-import { AppError, notFound } from '../../infra/lib/errors.ts';
+import { AppError, invariantBroken, notFound } from '../../infra/lib/errors.ts';
+import { createTransition } from '../../infra/events/state-machine.ts';
+import { findDeposit, linkTrade, lockDeposits } from '../deposits/deposits.ts';
+import { findFlow } from '../flows/flows.ts';
+import { findBankAccounts } from '../bank-accounts/bank-accounts.ts';
+import { findCustomer } from '../customers/customers.ts';
+import { payoutAttemptsOf } from '../payouts/payouts.ts';
+import { TRADE_MACHINE } from './state-machine.ts';
 import { ASSET_SCALE, formatDecimal, formatRate, isCryptoAsset, isFiatAsset, type FiatAsset } from '../../infra/lib/money.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 
@@ -52,7 +59,7 @@ export function remainderAtFineScale(t: { remainder_num: string; remainder_den: 
   // den is a power of ten (10^k): num/den minor units = num × 10^(fine − 2 − k) fine units.
   const k = den.toString().length - 1;
   const shift = ROUNDING_SCALE - 2 - k;
-  if (shift < 0) throw new AppError('INTERNAL', `rate precision too high to book its rounding remainder exactly (10^${k})`);
+  if (shift < 0) throw invariantBroken(`rate precision too high to book its rounding remainder exactly (10^${k})`);
   return num * 10n ** BigInt(shift);
 }
 
@@ -72,7 +79,7 @@ export function createTrades(deps: {
   async function detail(t: TradeRow, q: Kysely<DB> = db) {
     const fs = ASSET_SCALE[t.to_currency as 'EUR'];
     const depositIds = t.deposit_ids;
-    const customer = await q.selectFrom('customers').select(['name']).where('id', '=', t.customer_id).executeTakeFirst();
+    const customer = await findCustomer(q, t.customer_id);
     return {
       ...tradeListItem(t),
       tradeId: t.id,
@@ -97,23 +104,27 @@ export function createTrades(deps: {
       rail: t.fee_rail,
       roundingRemainder: formatDecimal(remainderAtFineScale(t), ROUNDING_SCALE),
       cancelReason: t.cancel_reason,
-      payouts: (
-        await q.selectFrom('payouts').select(['id', 'status', 'attempt']).where('trade_id', '=', t.id).orderBy('attempt').execute()
-      ).map((p) => ({ id: p.id, status: p.status, attempt: p.attempt })),
+      payouts: (await payoutAttemptsOf(q, t.id)).map((p) => ({ id: p.id, status: p.status, attempt: p.attempt })),
       settledAt: t.settled_at ? t.settled_at.toISOString() : null,
       updateTime: t.updated_at.toISOString(),
     };
   }
 
-  async function emit(tx: Kysely<DB>, t: TradeRow, type: 'TRADE_CREATED' | 'TRADE_SETTLED') {
-    await outbox.append(tx, {
-      partnerId: t.partner_id,
-      type,
+  const { transition, announce } = createTransition(TRADE_MACHINE, {
+    clock,
+    events: {
+      outbox,
       objectType: 'trade',
-      objectId: t.id,
-      objectVersion: t.version,
-      payload: await detail(t, tx),
-    });
+      payload: (tx, t) => detail(t, tx),
+    },
+  });
+
+  /** The pair a deposit would trade: its token and its flow's payout currency. */
+  async function pairOf(depositId: string) {
+    const deposit = await findDeposit(db, depositId);
+    const flow = deposit?.flow_id ? await findFlow(db, deposit.flow_id) : undefined;
+    const [bank] = flow ? await findBankAccounts(db, [flow.bank_account_id]) : [];
+    return deposit && bank ? { from: deposit.currency, to: bank.currency } : undefined;
   }
 
   return {
@@ -123,39 +134,34 @@ export function createTrades(deps: {
       // The rate may come over the network (ECB): fetch it before taking any row lock, so a slow
       // rate source never holds deposits locked. The pair (token, payout currency) is immutable
       // for these deposits, so reading it outside the transaction is safe.
-      const pair = await db
-        .selectFrom('deposits')
-        .innerJoin('flows', 'flows.id', 'deposits.flow_id')
-        .innerJoin('bank_accounts', 'bank_accounts.id', 'flows.bank_account_id')
-        .select(['deposits.currency as from', 'bank_accounts.currency as to'])
-        .where('deposits.id', '=', depositIds[0]!)
-        .executeTakeFirst();
-      if (!pair) throw new AppError('INTERNAL', `trade.create: deposit ${depositIds[0]} has no flow`);
+      const pair = await pairOf(depositIds[0]!);
+      if (!pair) throw invariantBroken(`trade.create: deposit ${depositIds[0]} has no flow`);
       if (!isCryptoAsset(pair.from) || !isFiatAsset(pair.to))
-        throw new AppError('INTERNAL', `trade.create: unsupported pair ${pair.from}/${pair.to}`);
+        throw invariantBroken(`trade.create: unsupported pair ${pair.from}/${pair.to}`);
       const rate = await deps.rates.quote(pair.from, pair.to); // throws a retryable error when no rate is available
       return db.transaction().execute(async (tx) => {
         // Lock the deposits first, then look for the trade: a concurrent run that got here first
         // has committed by the time the locks are ours, so it is seen and nothing is done twice.
-        const deposits = await tx.selectFrom('deposits').selectAll().where('id', 'in', depositIds).orderBy('id').forUpdate().execute();
+        const deposits = await lockDeposits(tx, depositIds);
         const existing = await tx.selectFrom('trades').selectAll().where('deposit_key', '=', depositKey).executeTakeFirst();
         if (existing) return existing; // created before a crash or by a retry: nothing to do
-        if (deposits.length !== depositIds.length) throw new AppError('INTERNAL', `trade.create: deposits missing for ${depositKey}`);
+        if (deposits.length !== depositIds.length) throw invariantBroken(`trade.create: deposits missing for ${depositKey}`);
         const first = deposits[0]!;
         for (const d of deposits) {
-          if (d.status !== 'CONFIRMED') throw new AppError('INTERNAL', `trade.create: deposit ${d.id} is ${d.status}`);
-          if (d.trade_id) throw new AppError('INTERNAL', `trade.create: deposit ${d.id} already traded in ${d.trade_id}`);
+          if (d.status !== 'CONFIRMED') throw invariantBroken(`trade.create: deposit ${d.id} is ${d.status}`);
+          if (d.trade_id) throw new AppError('DEPOSIT_ALREADY_TRADED', `trade.create: deposit ${d.id} already traded in ${d.trade_id}`);
           if (d.currency !== first.currency || d.flow_id !== first.flow_id)
-            throw new AppError('INTERNAL', 'trade.create: deposits of different tokens or flows');
+            throw invariantBroken('trade.create: deposits of different tokens or flows');
         }
-        const flow = await tx.selectFrom('flows').selectAll().where('id', '=', first.flow_id!).executeTakeFirstOrThrow();
-        const bank = await tx.selectFrom('bank_accounts').selectAll().where('id', '=', flow.bank_account_id).executeTakeFirstOrThrow();
-        const customer = await tx.selectFrom('customers').selectAll().where('id', '=', first.customer_id).executeTakeFirstOrThrow();
+        const flow = first.flow_id ? await findFlow(tx, first.flow_id) : undefined;
+        const [bank] = flow ? await findBankAccounts(tx, [flow.bank_account_id]) : [];
+        const customer = await findCustomer(tx, first.customer_id);
+        if (!flow || !bank || !customer) throw invariantBroken(`trade.create: flow, bank account or customer of ${first.id} missing`);
         const from = first.currency;
         const to = bank.currency;
-        if (!isCryptoAsset(from) || !isFiatAsset(to)) throw new AppError('INTERNAL', `trade.create: unsupported pair ${from}/${to}`);
+        if (!isCryptoAsset(from) || !isFiatAsset(to)) throw invariantBroken(`trade.create: unsupported pair ${from}/${to}`);
         if (from !== pair.from || to !== pair.to)
-          throw new AppError('INTERNAL', `trade.create: pair changed under the quote (${pair.from}/${pair.to} → ${from}/${to})`);
+          throw invariantBroken(`trade.create: pair changed under the quote (${pair.from}/${pair.to} → ${from}/${to})`);
         const fromAmount = deposits.reduce((s, d) => s + BigInt(d.amount), 0n);
         // The partner's schedule; the fixed fee is that of the rail chosen for the gross amount now.
         const fees = await deps.fees.forPartner(first.partner_id, to, undefined, tx);
@@ -200,16 +206,13 @@ export function createTrades(deps: {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        await tx
-          .updateTable('deposits')
-          .set({ trade_id: trade.id, updated_at: now })
-          .where(
-            'id',
-            'in',
-            deposits.map((d) => d.id),
-          )
-          .execute();
-        await emit(tx, trade, 'TRADE_CREATED');
+        await linkTrade(
+          tx,
+          deposits.map((d) => d.id),
+          trade.id,
+          now,
+        );
+        await announce(tx, trade, 'TRADE_CREATED');
         if (!cancelReason)
           await deps.jobs.enqueue(tx, {
             kind: TRADE_SETTLE_JOB,
@@ -232,7 +235,7 @@ export function createTrades(deps: {
         const partnerFee = BigInt(t.partner_fee); // owed to the partner
         // Invariant: what the customer receives plus the itemised fees is exactly the gross conversion.
         if (net < 0n || houseFees < 0n || partnerFee < 0n || net + houseFees + partnerFee !== gross)
-          throw new AppError('INTERNAL', `trade ${t.id}: amounts do not add up`);
+          throw invariantBroken(`trade ${t.id}: amounts do not add up`);
         const entries: Entry[] = [
           { account: ACCOUNTS.customerCrypto(t.partner_id, t.customer_id), asset: t.from_currency, amount: from },
           { account: ACCOUNTS.houseCrypto(), asset: t.from_currency, amount: -from },
@@ -250,13 +253,7 @@ export function createTrades(deps: {
         }
         await ledger.post(tx, { kind: 'trade.executed', refId: t.id, memo: `${t.from_currency}→${t.to_currency} at ${t.rate}`, entries });
         const now = clock.now();
-        const settled = await tx
-          .updateTable('trades')
-          .set({ status: 'SETTLED', settled_at: now, updated_at: now, version: t.version + 1 })
-          .where('id', '=', t.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await emit(tx, settled, 'TRADE_SETTLED');
+        const settled = await transition(tx, t, 'SETTLED', { settled_at: now, updated_at: now });
         await deps.jobs.enqueue(tx, { kind: PAYOUT_CREATE_JOB, payload: { tradeId: t.id }, uniqueKey: `${PAYOUT_CREATE_JOB}:${t.id}` });
         return settled;
       });
@@ -280,4 +277,14 @@ export function createTrades(deps: {
 
     detail,
   };
+}
+
+/** For payouts: one trade by id, locked until the caller's transaction ends. */
+export async function lockTrade(tx: Transaction<DB>, tradeId: string): Promise<TradeRow | undefined> {
+  return tx.selectFrom('trades').selectAll().where('id', '=', tradeId).forUpdate().executeTakeFirst();
+}
+
+/** For payouts: one trade by id. */
+export async function findTrade(q: Kysely<DB>, tradeId: string): Promise<TradeRow | undefined> {
+  return q.selectFrom('trades').selectAll().where('id', '=', tradeId).executeTakeFirst();
 }
