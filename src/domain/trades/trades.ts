@@ -29,7 +29,7 @@ export interface Trades {
   create(input: { depositIds: string[]; aggregateId?: string }): Promise<TradeRow | null>;
   settle(tradeId: string): Promise<TradeRow | null>;
   get(partnerId: string, id: string): Promise<TradeRow>;
-  list(partnerId: string, page: Page, filter: { status?: TradeRow['status'] }): Promise<PageResult<TradeRow>>;
+  list(partnerId: string, page: Page, filter: { status?: TradeRow['status'] | undefined }): Promise<PageResult<TradeRow>>;
   detail(row: TradeRow, q?: Kysely<DB>): Promise<Record<string, unknown>>;
 }
 
@@ -280,4 +280,17 @@ export function createTrades(deps: {
 
     detail,
   };
+}
+
+/** Jobs whose payload this module writes: `trade.settle` and `payout.create` (a settled trade is paid out). */
+export function registerJobs(
+  queue: Pick<JobQueue, 'register'>,
+  deps: { trades: Pick<Trades, 'settle'>; payouts: { createForTrade(tradeId: string): Promise<unknown> } },
+): void {
+  queue.register(TRADE_SETTLE_JOB, async (p) => {
+    await deps.trades.settle(String(p.tradeId));
+  });
+  queue.register(PAYOUT_CREATE_JOB, async (p) => {
+    await deps.payouts.createForTrade(String(p.tradeId));
+  });
 }
