@@ -144,3 +144,5 @@ export function createBankAccounts(deps: {
     },
   };
 }
+
+export const tempCrossRead = (db: Kysely<DB>) => db.selectFrom('flows').select('id').execute();
