@@ -144,5 +144,3 @@ export function createBankAccounts(deps: {
     },
   };
 }
-
-export const tempCrossRead = (db: Kysely<DB>) => db.selectFrom('flows').select('id').execute();
