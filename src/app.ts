@@ -12,12 +12,18 @@ import { createPartners, type Partners } from './domain/partners/partners.ts';
 import { createNonceStore, type NonceStore } from './infra/auth/nonce-store.ts';
 import { createRateLimiter } from './infra/auth/rate-limit.ts';
 import { createCustomers, type Customers } from './domain/customers/customers.ts';
-import { createSandboxKyc, sandboxDecision, SANDBOX_KYC_JOB } from './adapters/kyc/kyc.ts';
+import { createSandboxKyc, registerJobs as registerKycJobs } from './adapters/kyc/kyc.ts';
 import { createBankAccounts, type BankAccounts } from './domain/bank-accounts/bank-accounts.ts';
 import { nameMatchVerifier } from './domain/bank-accounts/payee-verification.ts';
 import { createDepositAddresses, createXpubDeriver, type DepositAddresses } from './domain/deposit-addresses/deposit-addresses.ts';
 import { createFlows, type Flows } from './domain/flows/flows.ts';
-import { createStaticRateSource, DEFAULT_STATIC_RATES, type RateSource } from './adapters/pricing/pricing.ts';
+import {
+  createStaticRateSource,
+  createTradePreview,
+  DEFAULT_STATIC_RATES,
+  type RateSource,
+  type TradePreview,
+} from './adapters/pricing/pricing.ts';
 import { createFees, type FeeSchedules } from './adapters/pricing/fees.ts';
 import { createEcbRateSource } from './adapters/pricing/ecb.ts';
 import { parseRate, type Rate } from './infra/lib/money.ts';
@@ -31,15 +37,15 @@ import { createAdjustableClock, type AdjustableClock } from './infra/lib/clock.t
 import { NETWORKS, NETWORK_FAMILY, type Network } from './adapters/chains/networks.ts';
 import type { Registry as TokenRegistry } from './adapters/chains/registry.ts';
 import type { ChainClient } from './adapters/chains/types.ts';
-import { createSandboxChain, type SandboxChain } from './adapters/chains/sandbox-chain.ts';
+import { createSandboxChain, createSandboxTransfers, type SandboxChain, type SandboxTransfers } from './adapters/chains/sandbox-chain.ts';
 import { createJsonRpcChainClient } from './adapters/chains/jsonrpc-client.ts';
 import { createAddressBook } from './adapters/chains/address-book.ts';
 import { createScanner, createScannerMetrics, type Scanner } from './adapters/chains/scanner.ts';
 import { createAdvisoryLease } from './adapters/chains/lease.ts';
-import { createDeposits, TRADE_CREATE_JOB, type Deposits } from './domain/deposits/deposits.ts';
+import { createDeposits, registerJobs as registerDepositJobs, type Deposits } from './domain/deposits/deposits.ts';
 import { createLedger, type Ledger } from './domain/ledger/ledger.ts';
-import { createTrades, PAYOUT_CREATE_JOB, TRADE_SETTLE_JOB, type Trades } from './domain/trades/trades.ts';
-import { createPayouts, SANDBOX_DEBTORS, type Payouts } from './domain/payouts/payouts.ts';
+import { createTrades, registerJobs as registerTradeJobs, type Trades } from './domain/trades/trades.ts';
+import { createPayoutBatchFiles, createPayouts, SANDBOX_DEBTORS, type PayoutBatchFiles, type Payouts } from './domain/payouts/payouts.ts';
 
 /**
  * The composition root: every subsystem is built here by its factory from explicit
@@ -79,6 +85,12 @@ export interface Services {
   sandboxNetworks: Network[];
   /** Sandbox time (`/sandbox/time/advance`); null in production. */
   sandboxClock: AdjustableClock | null;
+  /** Transfers on the sandbox chain (`/sandbox/chain/transfer`, `/deposit/mock`). */
+  sandboxTransfers: SandboxTransfers;
+  /** Indicative offramp quotes (`/autoramp-flow/trade-preview`). */
+  tradePreview: TradePreview;
+  /** Payment files sent to the banks (operator API). */
+  payoutBatches: PayoutBatchFiles;
 }
 
 export interface OpenRamp {
@@ -127,13 +139,21 @@ export async function createOpenRamp(opts: {
     clock,
     keyPrefix: config.mode === 'production' ? 'ork_live_' : 'ork_test_',
     keyCacheTtlMs: config.auth.keyCacheTtlMs,
+    allowPrivateCallbacks: config.mode === 'sandbox',
   });
   const authClock = opts.authClock ?? systemClock;
   const nonces = createNonceStore({ db, clock: authClock, windowSeconds: config.auth.timestampWindowSeconds });
   const kyc = createSandboxKyc({ jobs, clock, delayMs: config.kyc.sandboxDecisionDelayMs });
   const customers = createCustomers({ db, ids, clock, outbox, kyc });
-  const bankAccounts = createBankAccounts({ db, ids, clock, outbox, payeeVerifier: nameMatchVerifier });
-  const depositAddresses = createDepositAddresses({ db, ids, clock, outbox, deriver: createXpubDeriver(opts.secrets.xpubs) });
+  const bankAccounts = createBankAccounts({ db, ids, clock, outbox, payeeVerifier: nameMatchVerifier, customers });
+  const depositAddresses = createDepositAddresses({
+    db,
+    ids,
+    clock,
+    outbox,
+    deriver: createXpubDeriver(opts.secrets.xpubs),
+    customers,
+  });
   const flows = createFlows({ db, ids, clock, depositAddresses });
   const usdPerToken = { USDT: parseRate(config.rates.usdPerToken.USDT)!, USDC: parseRate(config.rates.usdPerToken.USDC)! } satisfies Record<
     string,
@@ -152,29 +172,13 @@ export async function createOpenRamp(opts: {
         })
       : createStaticRateSource({ ...DEFAULT_STATIC_RATES, ...config.rates.usdPerToken }, clock);
   const fees = createFees({ db, clock, defaults: config.fees });
-
-  jobs.register(SANDBOX_KYC_JOB, async (payload) => {
-    const customerId = String(payload.customerId);
-    const row = await db.selectFrom('customers').select(['name']).where('id', '=', customerId).executeTakeFirst();
-    if (!row) return; // deleted test data: nothing to decide
-    const outcome = sandboxDecision(row.name);
-    if (outcome.decision) await customers.decide(customerId, outcome.decision, outcome.remark ?? null);
-  });
+  const tradePreview = createTradePreview({ rates, fees });
 
   const registry = config.chains.registry;
   const ledger = createLedger({ db, ids, clock });
   const balances = createBalances({ ledger });
   const deposits = createDeposits({ db, ids, clock, outbox, jobs, registry, ledger });
   const trades = createTrades({ db, ids, clock, outbox, jobs, ledger, rates, fees });
-  jobs.register(TRADE_CREATE_JOB, async (p) => {
-    await trades.create({
-      depositIds: (p.depositIds as string[]) ?? [],
-      ...(typeof p.aggregateId === 'string' ? { aggregateId: p.aggregateId } : {}),
-    });
-  });
-  jobs.register(TRADE_SETTLE_JOB, async (p) => {
-    await trades.settle(String(p.tradeId));
-  });
   const payouts = createPayouts({
     db,
     ids,
@@ -188,9 +192,11 @@ export async function createOpenRamp(opts: {
     batchImmediately: config.payouts.batchImmediately,
     batchSizeMax: 500,
   });
-  jobs.register(PAYOUT_CREATE_JOB, async (p) => {
-    await payouts.createForTrade(String(p.tradeId));
-  });
+  const payoutBatches = createPayoutBatchFiles(db);
+  // Each module registers the handlers of the jobs whose payload it writes.
+  registerKycJobs(jobs, { customers });
+  registerDepositJobs(jobs, { trades });
+  registerTradeJobs(jobs, { trades, payouts });
   const sandboxNetworks = NETWORKS.filter((n) => !config.chains.rpcUrls[n]);
   const sandboxChain =
     config.mode === 'sandbox' && sandboxNetworks.length > 0
@@ -203,6 +209,12 @@ export async function createOpenRamp(opts: {
           finalityDepth: config.chains.sandboxFinalityDepth,
         })
       : null;
+  const sandboxTransfers = createSandboxTransfers({
+    chain: sandboxChain,
+    networks: sandboxChain ? sandboxNetworks : [],
+    registry,
+    ownsAddress: async (partnerId, family, address) => (await depositAddresses.findByAddress(partnerId, family, address)) !== undefined,
+  });
   const chainClients = Object.fromEntries(
     NETWORKS.map((network) => {
       const url = config.chains.rpcUrls[network];
@@ -244,7 +256,7 @@ export async function createOpenRamp(opts: {
     config: config.webhooks,
     allowPrivateTargets: config.mode === 'sandbox',
   });
-  const webhooks = createWebhooks({ db, ids, clock, horizon: eventHorizon, notify: () => webhookDispatcher.notify() });
+  const webhooks = createWebhooks({ db, ids, clock, horizon: eventHorizon, partners, notify: () => webhookDispatcher.notify() });
 
   const services: Services = {
     webhooks,
@@ -272,6 +284,9 @@ export async function createOpenRamp(opts: {
     sandboxChain,
     sandboxNetworks: sandboxChain ? sandboxNetworks : [],
     sandboxClock,
+    sandboxTransfers,
+    tradePreview,
+    payoutBatches,
   };
 
   const api = await buildApi({

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createTestContext, onboard, signedHeaders, type TestContext } from './helpers/harness.ts';
-import { createAdjustableClock } from '../src/infra/lib/clock.ts';
+import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 
 const GOOD_BANKS: Record<string, Record<string, string>> = {
   USD: { bankName: 'Chase', accountNo: '123456789', aba: '021000021' },
@@ -251,6 +251,44 @@ describe('sandbox KYC with a delay', () => {
       const r = await call(ctx, { method: 'POST', url: '/sandbox/customer/decide', body: { customerId, decision: 'APPROVE' } });
       assert.equal(r.status, 422);
       assert.match(r.json.message, /disabled in production/);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
+describe('customer input checks', () => {
+  it('names the field, writes nothing, and judges a birth date on business time', async () => {
+    const clock = createAdjustableClock();
+    // Requests are signed on wall time; only business time moves.
+    const ctx = await createTestContext({ clock, authClock: systemClock });
+    try {
+      const day = 86_400_000;
+      const inTwoDays = new Date(clock.now().getTime() + 2 * day).toISOString().slice(0, 10);
+      const create = (body: Record<string, unknown>) =>
+        call(ctx, { method: 'POST', url: '/customer/create', body: { name: 'Ines Ortiz', email: 'ines@example.com', ...body } });
+      const cases: [Record<string, unknown>, string][] = [
+        [{ dateOfBirth: '2001-02-30' }, 'dateOfBirth: not a real calendar date'],
+        [{ dateOfBirth: inTwoDays }, 'dateOfBirth: is in the future'],
+        [{ country: 'XX' }, 'country: unknown ISO 3166-1 alpha-2 country code "XX"'],
+        [{ nationality: 'QQ' }, 'nationality: unknown ISO 3166-1 alpha-2 country code "QQ"'],
+        [{ name: 'Ines\u0007Ortiz' }, 'name: must not contain control characters'],
+      ];
+      for (const [body, message] of cases) {
+        const r = await create(body);
+        assert.equal(r.status, 422, r.body);
+        assert.equal(r.json.message, message);
+      }
+      const none = await call(ctx, { method: 'GET', url: '/customer/list' });
+      assert.equal(none.json.data.total, 0, 'a refused create writes nothing');
+
+      // Sandbox time moved past the date: the same birth date is now in the past.
+      clock.advance(3 * day);
+      const ok = await create({ dateOfBirth: inTwoDays, name: '  Ines Ortiz  ' });
+      assert.equal(ok.status, 200, ok.body);
+      const d = await call(ctx, { method: 'GET', url: `/customer/detail?id=${ok.json.customerId}` });
+      assert.equal(d.json.data.dob, inTwoDays);
+      assert.equal(d.json.data.realName, 'Ines Ortiz', 'name trimmed');
     } finally {
       await ctx.close();
     }

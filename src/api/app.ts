@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { Histogram } from 'prom-client';
 import { AppError } from '../infra/lib/errors.ts';
 import { sendError } from './http.ts';
+import { ping } from '../infra/db/database.ts';
 import { createOperatorAuthenticator, createPartnerAuthenticator, type AuthDeps } from './auth.ts';
 import type { Services } from '../app.ts';
 import { customerRoutes } from './routes/customers.ts';
@@ -218,19 +219,41 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi.default, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
 
-  const routeDeps = { services: deps.services, mode: deps.mode, version: deps.version, metrics: deps.metrics };
-  await app.register(commonRoutes, routeDeps);
-  await app.register(customerRoutes, routeDeps);
-  await app.register(bankAccountRoutes, routeDeps);
-  await app.register(depositAddressRoutes, routeDeps);
-  await app.register(flowRoutes, routeDeps);
-  await app.register(depositRoutes, routeDeps);
-  await app.register(tradeRoutes, routeDeps);
-  await app.register(payoutRoutes, routeDeps);
-  await app.register(sandboxRoutes, routeDeps);
-  await app.register(operatorRoutes, routeDeps);
-  await app.register(webhookRoutes, routeDeps);
+  // Each plugin gets only the services it uses: no route reaches the database directly.
+  const s = deps.services;
+  const { mode, version, metrics } = deps;
+  await app.register(commonRoutes, {
+    partners: s.partners,
+    balances: s.balances,
+    pingDatabase: () => ping(s.db),
+    mode,
+    version,
+    metrics,
+  });
+  await app.register(customerRoutes, { customers: s.customers });
+  await app.register(bankAccountRoutes, { bankAccounts: s.bankAccounts });
+  await app.register(depositAddressRoutes, { depositAddresses: s.depositAddresses });
+  await app.register(flowRoutes, { flows: s.flows, tradePreview: s.tradePreview });
+  await app.register(depositRoutes, {
+    deposits: s.deposits,
+    customers: s.customers,
+    sandboxTransfers: s.sandboxTransfers,
+    sandboxChain: s.sandboxChain,
+    sandboxNetworks: s.sandboxNetworks,
+    sandboxClock: s.sandboxClock,
+  });
+  await app.register(tradeRoutes, { trades: s.trades });
+  await app.register(payoutRoutes, { payouts: s.payouts });
+  await app.register(sandboxRoutes, { customers: s.customers });
+  await app.register(operatorRoutes, {
+    partners: s.partners,
+    payouts: s.payouts,
+    payoutBatches: s.payoutBatches,
+    ledger: s.ledger,
+    deposits: s.deposits,
+    customers: s.customers,
+    fees: s.fees,
+  });
+  await app.register(webhookRoutes, { webhooks: s.webhooks });
   return app;
 }
-
-export type RouteDeps = { services: Services; mode: 'sandbox' | 'production'; version: string; metrics: Registry };

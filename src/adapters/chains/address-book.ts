@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/db/schema.ts';
 import type { NetworkFamily } from './addresses.ts';
 import { toScanAddress } from './registry.ts';
+import { derivedAddressesAfter } from '../../domain/deposit-addresses/deposit-addresses.ts';
 
 /**
  * The scanner's in-memory set of deposit addresses for one network family (lowercase hex →
@@ -29,14 +30,7 @@ export function createAddressBook(db: Kysely<DB>, family: NetworkFamily, opts: {
       refreshes += 1;
       let from = refreshes % FULL_RELOAD_EVERY === 0 ? -1 : lastIndex - REREAD_WINDOW;
       for (;;) {
-        const rows = await db
-          .selectFrom('customer_derivations')
-          .select(['derivation_index', 'address', 'customer_id'])
-          .where('family', '=', family)
-          .where('derivation_index', '>', from)
-          .orderBy('derivation_index')
-          .limit(pageSizeMax)
-          .execute();
+        const rows = await derivedAddressesAfter(db, family, from, pageSizeMax);
         for (const r of rows) {
           const key = toScanAddress(family, r.address);
           if (!map.has(key)) added += 1;

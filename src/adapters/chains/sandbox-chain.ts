@@ -3,7 +3,11 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { Logger } from 'pino';
-import type { Network } from './networks.ts';
+import { NETWORK_FAMILY, isNetwork, type Network } from './networks.ts';
+import { normalizeAddress, type NetworkFamily } from './addresses.ts';
+import { toScanAddress, type Registry } from './registry.ts';
+import { AppError, notFound } from '../../infra/lib/errors.ts';
+import { isCryptoAsset, parseAmount } from '../../infra/lib/money.ts';
 import type { BlockHeader, ChainClient, TransferLog } from './types.ts';
 import { createPollLoop } from '../../infra/lib/poll-loop.ts';
 
@@ -292,5 +296,105 @@ export function createSandboxChain(opts: SandboxChainOptions): SandboxChain {
     },
     start: () => loop.start(),
     stop: () => loop.stop(),
+  };
+}
+
+/** A stand-in sender for sandbox transfers whose sender is not a valid address. */
+const SANDBOX_SENDER: Record<NetworkFamily, string> = {
+  EVM: '0x000000000000000000000000000000000000dead',
+  TRON: '0x000000000000000000000000000000000000dead',
+};
+
+export interface SandboxTransferRequest {
+  network: Network;
+  currency: string;
+  /** Receiving address as the partner wrote it (0x… or T…). */
+  to: string;
+  /** Decimal string in `currency`. */
+  amount: string;
+  /** Sender address; anything else (a bank-style account number) sends from a stand-in address. */
+  from?: string | undefined;
+}
+
+export interface SandboxTransferResult {
+  txid: string;
+  network: Network;
+  currency: string;
+  amount: string;
+  to: string;
+  status: 'PENDING_BLOCK';
+}
+
+/** The partner-facing sandbox transfers: `/sandbox/chain/transfer` and the contract's `/deposit/mock`. */
+export interface SandboxTransfers {
+  /** Puts a token transfer on the sandbox chain (mined in the next block); refuses networks served by a real node. */
+  transfer(input: SandboxTransferRequest): Promise<SandboxTransferResult>;
+  /** A transfer to one of the partner's own deposit addresses (the contract's mock deposit). */
+  mockDeposit(
+    partnerId: string,
+    input: { currency: string; network?: Network | undefined; amount: string; receiverAccountNo: string; senderAccountNo: string },
+  ): Promise<SandboxTransferResult>;
+}
+
+export function createSandboxTransfers(deps: {
+  /** Null when no network runs on the sandbox chain (production, or every network has an RPC URL). */
+  chain: SandboxChain | null;
+  networks: readonly Network[];
+  registry: Pick<Registry, 'tokenFor'>;
+  /** Whether the partner owns a deposit address (normalised) in a network family. */
+  ownsAddress(partnerId: string, family: NetworkFamily, address: string): Promise<boolean>;
+}): SandboxTransfers {
+  async function transfer(input: SandboxTransferRequest): Promise<SandboxTransferResult> {
+    const chain = deps.chain;
+    if (!chain || !deps.networks.includes(input.network)) {
+      throw new AppError('PRECONDITION_FAILED', `network ${input.network} is connected to a real node; send a real transfer instead`);
+    }
+    if (!isCryptoAsset(input.currency))
+      throw new AppError(
+        'INVALID_PARAMETERS',
+        `currency: ${input.currency} is a fiat currency; only crypto deposits (USDT, USDC) exist on chain`,
+      );
+    const token = deps.registry.tokenFor(input.network, input.currency);
+    if (!token) throw new AppError('INVALID_PARAMETERS', `currency: ${input.currency} is not supported on ${input.network}`);
+    const value = parseAmount(input.currency, input.amount);
+    if (value === null || value === 0n)
+      throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal with at most 6 decimals, got "${input.amount}"`);
+    const family = NETWORK_FAMILY[input.network];
+    const to = normalizeAddress(family, input.to);
+    if (!to) throw new AppError('INVALID_PARAMETERS', `to: not a valid ${family === 'TRON' ? 'Tron (T…)' : 'EVM (0x…)'} address`);
+    const fromNorm = input.from ? normalizeAddress(family, input.from) : null;
+    const { txHash } = await chain.submitTransfer({
+      network: input.network,
+      token: token.contract,
+      from: fromNorm ? toScanAddress(family, fromNorm) : SANDBOX_SENDER[family],
+      to: toScanAddress(family, to),
+      value,
+    });
+    return {
+      txid: family === 'TRON' ? txHash.slice(2) : txHash,
+      network: input.network,
+      currency: input.currency,
+      amount: input.amount,
+      to,
+      status: 'PENDING_BLOCK',
+    };
+  }
+
+  return {
+    transfer,
+    async mockDeposit(partnerId, input) {
+      if (!isCryptoAsset(input.currency))
+        throw new AppError(
+          'INVALID_PARAMETERS',
+          `currency: fiat deposits (${input.currency}) belong to onramp flows, which this deployment does not offer`,
+        );
+      if (!input.network || !isNetwork(input.network))
+        throw new AppError('INVALID_PARAMETERS', 'network: is required for USDT/USDC (ETH, MATIC or TRX)');
+      const family = NETWORK_FAMILY[input.network];
+      const to = normalizeAddress(family, input.receiverAccountNo);
+      if (!to) throw new AppError('INVALID_PARAMETERS', `receiverAccountNo: not a valid ${input.network} address`);
+      if (!(await deps.ownsAddress(partnerId, family, to))) throw notFound('deposit address', input.receiverAccountNo);
+      return transfer({ network: input.network, currency: input.currency, to, amount: input.amount, from: input.senderAccountNo });
+    },
   };
 }

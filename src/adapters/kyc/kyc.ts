@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../../infra/db/schema.ts';
-import type { CustomerRow } from '../../domain/customers/customers.ts';
+import type { CustomerRow, Customers } from '../../domain/customers/customers.ts';
 import type { JobQueue } from '../../infra/jobs/queue.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 
@@ -42,4 +42,15 @@ export function createSandboxKyc(deps: { jobs: JobQueue; clock: Clock; delayMs: 
       return {};
     },
   };
+}
+
+/** The sandbox provider's delayed decision: the job `submit` scheduled decides the customer by name. */
+export function registerJobs(queue: Pick<JobQueue, 'register'>, deps: { customers: Pick<Customers, 'findById' | 'decide'> }): void {
+  queue.register(SANDBOX_KYC_JOB, async (payload) => {
+    const customerId = String(payload.customerId);
+    const row = await deps.customers.findById(customerId);
+    if (!row) return; // deleted test data: nothing to decide
+    const outcome = sandboxDecision(row.name);
+    if (outcome.decision) await deps.customers.decide(customerId, outcome.decision, outcome.remark ?? null);
+  });
 }

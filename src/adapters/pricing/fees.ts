@@ -5,6 +5,7 @@ import { AppError, notFound } from '../../infra/lib/errors.ts';
 import { ASSET_SCALE, formatDecimal, parseAmount, type FiatAsset } from '../../infra/lib/money.ts';
 import { RAILS, RAIL_IDS, chooseRail, type RailId } from '../rails/rails.ts';
 import type { FeeSchedule } from './pricing.ts';
+import { partnerExists } from '../../domain/partners/partners.ts';
 
 /**
  * Fee schedules (docs/pricing.md): per partner a spread and an optional partner fee in basis points of
@@ -125,14 +126,14 @@ export function createFees(deps: { db: Kysely<DB>; clock: Clock; defaults: Defau
   /** One statement, so a schedule replaced concurrently is read wholly old or wholly new. */
   async function load(partnerId: string, q: Kysely<DB>): Promise<PartnerFeeSchedule> {
     const rows = await q
-      .selectFrom('partners as p')
-      .leftJoin('partner_fee_schedules as s', 's.partner_id', 'p.id')
+      .selectFrom('partner_fee_schedules as s')
       .leftJoin('partner_rail_fees as f', 'f.partner_id', 's.partner_id')
       .select(['s.partner_id', 's.spread_bps', 's.partner_fee_bps', 's.version', 's.updated_at', 'f.rail', 'f.fixed_fee'])
-      .where('p.id', '=', partnerId)
+      .where('s.partner_id', '=', partnerId)
       .execute();
-    if (rows.length === 0) throw notFound('partner', partnerId);
-    const row = rows[0]!.partner_id === null ? null : rows[0]!;
+    // No schedule of its own: the partner (if it exists) pays the configured default.
+    if (rows.length === 0 && !(await partnerExists(q, partnerId))) throw notFound('partner', partnerId);
+    const row = rows[0] ?? null;
     const ownFee = new Map(rows.filter((r) => r.rail !== null && r.fixed_fee !== null).map((r) => [r.rail!, BigInt(r.fixed_fee!)]));
     const fixedFees = {} as PartnerFeeSchedule['fixedFees'];
     for (const rail of RAIL_IDS) {
@@ -185,8 +186,7 @@ export function createFees(deps: { db: Kysely<DB>; clock: Clock; defaults: Defau
       for (const r of rails)
         if (input.fixedFeeMinor[r]! < 0n) throw new AppError('INVALID_PARAMETERS', `fixedFees.${r}: must not be negative`);
       return db.transaction().execute(async (tx) => {
-        const partner = await tx.selectFrom('partners').select('id').where('id', '=', partnerId).executeTakeFirst();
-        if (!partner) throw notFound('partner', partnerId);
+        if (!(await partnerExists(tx, partnerId))) throw notFound('partner', partnerId);
         const now = clock.now();
         // One upsert: it locks the partner's row, so concurrent replacements run one after the other.
         await tx

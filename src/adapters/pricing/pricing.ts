@@ -5,7 +5,10 @@ import {
   bpsOf,
   formatDecimal,
   formatRate,
+  isCryptoAsset,
+  isFiatAsset,
   mulRate,
+  parseAmount,
   parseRate,
   type CryptoAsset,
   type FiatAsset,
@@ -13,6 +16,7 @@ import {
 } from '../../infra/lib/money.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { RailId } from '../rails/rails.ts';
+import type { Fees } from './fees.ts';
 
 /**
  * Rate sources sit behind one interface; the default is a static table from configuration
@@ -169,5 +173,26 @@ export function quoteView(q: Quote) {
     rail: q.rail,
     grossAmount: formatDecimal(q.grossAmount, fs),
     indicative: true,
+  };
+}
+
+/** `GET /autoramp-flow/trade-preview`: the indicative quote for an offramp, by the trade's own formula. */
+export interface TradePreview {
+  preview(partnerId: string, input: { fromCurrency: string; toCurrency: string; amount: string }): Promise<ReturnType<typeof quoteView>>;
+}
+
+export function createTradePreview(deps: { rates: RateSource; fees: Pick<Fees, 'forPartner'> }): TradePreview {
+  return {
+    async preview(partnerId, { fromCurrency, toCurrency, amount }) {
+      if (!isCryptoAsset(fromCurrency) || !isFiatAsset(toCurrency)) {
+        throw new AppError('INVALID_PARAMETERS', 'fromCurrency/toCurrency: only offramp previews (USDT or USDC → fiat) are supported');
+      }
+      const fromAmount = parseAmount(fromCurrency, amount);
+      if (fromAmount === null || fromAmount === 0n)
+        throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal string with at most 6 decimals, got "${amount}"`);
+      const rate = await deps.rates.quote(fromCurrency, toCurrency);
+      const fees = await deps.fees.forPartner(partnerId, toCurrency);
+      return quoteView(computeQuote(fromCurrency, toCurrency, fromAmount, rate, fees));
+    },
   };
 }

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, OptStr, PageQuery, responses } from '../schemas.ts';
-import { bankAccountDetail } from '../../domain/bank-accounts/bank-accounts.ts';
+import { bankAccountDetail, type BankAccounts } from '../../domain/bank-accounts/bank-accounts.ts';
 import { FIAT_ASSETS } from '../../infra/lib/money.ts';
 
 // Formats and per-currency requirements are checked by bank-accounts/validation.ts, which names
@@ -35,7 +34,7 @@ const AddBody = Type.Object({
 const DetailQuery = Type.Object({ id: Id('Bank account id'), customerId: Type.Optional(Id('Customer id')) });
 const ListQuery = Type.Object({ ...PageQuery, customerId: Type.Optional(Id('Customer id')), currency: Type.Optional(Enum(FIAT_ASSETS)) });
 
-export const bankAccountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+export const bankAccountRoutes: FastifyPluginAsync<{ bankAccounts: BankAccounts }> = async (app, { bankAccounts }) => {
   app.post<{ Body: Static<typeof AddBody> }>(
     '/bank-account/add',
     {
@@ -50,7 +49,7 @@ export const bankAccountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { se
     async (req) => {
       const { statementFile: _file, ...fields } = req.body;
       const file = req.uploadedFiles?.find((f) => f.field === 'statementFile');
-      const row = await services.bankAccounts.add(partnerId(req), {
+      const row = await bankAccounts.add(partnerId(req), {
         ...fields,
         customerId: req.body.customerId,
         statementFileName: file?.filename ?? null,
@@ -62,7 +61,7 @@ export const bankAccountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { se
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
     '/bank-account/detail',
     { schema: { tags: ['Bank Account'], summary: 'Bank account detail', querystring: DetailQuery, response: responses() } },
-    async (req) => ok(bankAccountDetail(await services.bankAccounts.get(partnerId(req), req.query.id, req.query.customerId))),
+    async (req) => ok(bankAccountDetail(await bankAccounts.get(partnerId(req), req.query.id, req.query.customerId))),
   );
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
@@ -71,10 +70,7 @@ export const bankAccountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { se
     async (req) => {
       const q = req.query;
       return pageOf(
-        await services.bankAccounts.list(partnerId(req), pageFrom(q), {
-          ...(q.customerId ? { customerId: q.customerId } : {}),
-          ...(q.currency ? { currency: q.currency } : {}),
-        }),
+        await bankAccounts.list(partnerId(req), pageFrom(q), { customerId: q.customerId, currency: q.currency }),
         bankAccountDetail,
       );
     },

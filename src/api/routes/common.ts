@@ -1,13 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
+import type { Registry } from 'prom-client';
 import { ok, partnerId } from '../http.ts';
 import { responses } from '../schemas.ts';
-import { AppError } from '../../infra/lib/errors.ts';
 import { SUBSCRIBABLE_EVENTS } from '../../infra/events/outbox.ts';
-import { isValidIpOrCidr } from '../auth.ts';
-import { checkCallbackUrl } from '../../domain/webhooks/url-safety.ts';
-import { ping } from '../../infra/db/database.ts';
+import type { Partners } from '../../domain/partners/partners.ts';
+import type { Balances } from '../../domain/ledger/balances.ts';
 
 const CallbackBody = Type.Object({ callbackUrl: Type.String({ maxLength: 2048, description: 'Webhook URL; empty string clears it' }) });
 const EventsBody = Type.Object({ events: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }) });
@@ -31,13 +29,26 @@ const IpBody = Type.Object({
   ipWhiteList: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100, description: 'IPs or CIDR ranges; empty = no restriction' }),
 });
 
-export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services, mode, version, metrics }) => {
+export interface CommonRouteDeps {
+  partners: Pick<Partners, 'get' | 'updateCallbackUrl' | 'updateSubscribedEvents' | 'updateIpWhitelist'>;
+  balances: Pick<Balances, 'forPartner'>;
+  /** Resolves when the database answers. */
+  pingDatabase: () => Promise<void>;
+  mode: 'sandbox' | 'production';
+  version: string;
+  metrics: Registry;
+}
+
+export const commonRoutes: FastifyPluginAsync<CommonRouteDeps> = async (
+  app,
+  { partners, balances, pingDatabase, mode, version, metrics },
+) => {
   app.get(
     '/health',
     { config: { auth: 'none' }, schema: { tags: ['Common'], summary: 'Liveness and database check (unsigned)' } },
     async (_req, reply) => {
       try {
-        await ping(services.db);
+        await pingDatabase();
         return ok({ status: 'ok', mode, version, database: 'ok' });
       } catch {
         return reply.code(503).send({ status: 'FAILED', message: 'database unavailable' });
@@ -51,16 +62,16 @@ export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
   });
 
   app.get('/basic-info', { schema: { tags: ['Common'], summary: 'The authenticated partner', response: responses() } }, async (req) => {
-    const p = await services.partners.get(partnerId(req));
+    const p = await partners.get(partnerId(req));
     return ok({ name: p.name, partnerId: p.id, mode, createTime: p.createdAt.toISOString() });
   });
 
   app.get('/balance', { schema: { tags: ['Common'], summary: 'Partner balances per asset', response: responses() } }, async (req) =>
-    ok(await services.balances.forPartner(partnerId(req))),
+    ok(await balances.forPartner(partnerId(req))),
   );
 
   app.get('/callback-url', { schema: { tags: ['Common'], summary: 'Webhook callback URL', response: responses() } }, async (req) => {
-    const p = await services.partners.get(partnerId(req));
+    const p = await partners.get(partnerId(req));
     return ok({ callbackUrl: p.callbackUrl ?? '' });
   });
 
@@ -68,12 +79,7 @@ export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
     '/callback-url',
     { schema: { tags: ['Common'], summary: 'Set the webhook callback URL', body: CallbackBody, response: responses() } },
     async (req) => {
-      const url = req.body.callbackUrl.trim();
-      if (url !== '') {
-        const problem = await checkCallbackUrl(url, { allowPrivate: mode === 'sandbox' });
-        if (problem) throw new AppError('INVALID_PARAMETERS', problem);
-      }
-      await services.partners.setCallbackUrl(partnerId(req), url);
+      const url = await partners.updateCallbackUrl(partnerId(req), req.body.callbackUrl);
       return ok({ message: url === '' ? 'callback URL cleared' : 'callback URL updated', callbackUrl: url });
     },
   );
@@ -82,7 +88,7 @@ export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
     '/subscribed-events',
     { schema: { tags: ['Common'], summary: 'Subscribed webhook events', response: responses() } },
     async (req) => {
-      const p = await services.partners.get(partnerId(req));
+      const p = await partners.get(partnerId(req));
       return ok({
         events: p.subscribedEvents.filter((e) => CONTRACT_EVENTS.has(e)),
         extensionEvents: p.subscribedEvents.filter((e) => !CONTRACT_EVENTS.has(e)),
@@ -94,20 +100,15 @@ export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
   app.post<{ Body: Static<typeof EventsBody> }>(
     '/subscribed-events',
     { schema: { tags: ['Common'], summary: 'Replace the subscribed webhook events', body: EventsBody, response: responses() } },
-    async (req) => {
-      const unknown = req.body.events.find((e) => !(SUBSCRIBABLE_EVENTS as readonly string[]).includes(e));
-      if (unknown !== undefined)
-        throw new AppError('INVALID_PARAMETERS', `events: unknown event "${unknown}" (available: ${SUBSCRIBABLE_EVENTS.join(', ')})`);
-      await services.partners.setSubscribedEvents(partnerId(req), req.body.events);
-      return ok({ message: 'subscribed events updated', events: [...new Set(req.body.events)] });
-    },
+    async (req) =>
+      ok({ message: 'subscribed events updated', events: await partners.updateSubscribedEvents(partnerId(req), req.body.events) }),
   );
 
   app.get(
     '/ip-white-list',
     { schema: { tags: ['Common'], summary: 'IP whitelist (empty = no restriction)', response: responses() } },
     async (req) => {
-      const p = await services.partners.get(partnerId(req));
+      const p = await partners.get(partnerId(req));
       return ok({ ipWhiteList: p.ipWhitelist });
     },
   );
@@ -116,10 +117,7 @@ export const commonRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
     '/ip-white-list',
     { schema: { tags: ['Common'], summary: 'Replace the IP whitelist', body: IpBody, response: responses() } },
     async (req) => {
-      const ips = req.body.ipWhiteList.map((s) => s.trim());
-      const bad = ips.find((ip) => !isValidIpOrCidr(ip));
-      if (bad !== undefined) throw new AppError('INVALID_PARAMETERS', `ipWhiteList: "${bad}" is not an IP address or CIDR range`);
-      await services.partners.setIpWhitelist(partnerId(req), ips);
+      const ips = await partners.updateIpWhitelist(partnerId(req), req.body.ipWhiteList);
       return ok({ message: ips.length === 0 ? 'IP whitelist cleared (no restriction)' : 'IP whitelist updated', ipWhiteList: ips });
     },
   );

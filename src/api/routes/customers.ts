@@ -1,11 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
-import { customerDetail, customerListItem } from '../../domain/customers/customers.ts';
+import { customerDetail, customerListItem, type Customers } from '../../domain/customers/customers.ts';
 import { AppError } from '../../infra/lib/errors.ts';
-import { isCountryCode } from '../../infra/lib/countries.ts';
 
 const CreateCustomerBody = Type.Object({
   name: Str({ max: 200, description: 'Full legal name' }),
@@ -36,15 +34,7 @@ const ListQuery = Type.Object({
   realName: Type.Optional(Str({ max: 200 })),
 });
 
-function checkDate(field: string, v: string | undefined) {
-  if (v === undefined) return;
-  const d = new Date(`${v}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v)
-    throw new AppError('INVALID_PARAMETERS', `${field}: not a real calendar date`);
-  if (d.getTime() > Date.now()) throw new AppError('INVALID_PARAMETERS', `${field}: is in the future`);
-}
-
-export const customerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+export const customerRoutes: FastifyPluginAsync<{ customers: Customers }> = async (app, { customers }) => {
   app.post<{ Body: Static<typeof CreateCustomerBody> }>(
     '/customer/create',
     {
@@ -57,24 +47,17 @@ export const customerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
     },
     async (req) => {
       const b = req.body;
-      checkDate('dateOfBirth', b.dateOfBirth);
-      for (const f of ['country', 'nationality'] as const) {
-        const v = b[f];
-        if (v !== undefined && !isCountryCode(v))
-          throw new AppError('INVALID_PARAMETERS', `${f}: unknown ISO 3166-1 alpha-2 country code "${v}"`);
-      }
-      if (/[\u0000-\u001f\u007f]/.test(b.name)) throw new AppError('INVALID_PARAMETERS', 'name: must not contain control characters');
-      const { customer } = await services.customers.create(partnerId(req), {
-        name: b.name.trim(),
-        email: b.email.trim(),
-        ...(b.type ? { type: b.type } : {}),
-        ...(b.isIndividual !== undefined ? { isIndividual: b.isIndividual } : {}),
-        ...(b.externalId ? { externalId: b.externalId } : {}),
-        ...(b.dateOfBirth ? { dateOfBirth: b.dateOfBirth } : {}),
-        ...(b.country ? { country: b.country } : {}),
-        ...(b.nationality ? { nationality: b.nationality } : {}),
-        ...(b.city ? { city: b.city } : {}),
-        ...(b.address ? { address: b.address } : {}),
+      const { customer } = await customers.create(partnerId(req), {
+        name: b.name,
+        email: b.email,
+        type: b.type,
+        isIndividual: b.isIndividual,
+        externalId: b.externalId,
+        dateOfBirth: b.dateOfBirth,
+        country: b.country,
+        nationality: b.nationality,
+        city: b.city,
+        address: b.address,
       });
       return ok(
         { id: customer.id, customerId: customer.id, status: customer.status, externalId: customer.external_id ?? undefined },
@@ -97,11 +80,7 @@ export const customerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
       const { id, email, externalId } = req.query;
       if (id === undefined && email === undefined && externalId === undefined)
         throw new AppError('INVALID_PARAMETERS', 'id, email or externalId: one is required');
-      const c = await services.customers.get(partnerId(req), {
-        ...(id !== undefined ? { id } : {}),
-        ...(email !== undefined ? { email } : {}),
-        ...(externalId !== undefined ? { externalId } : {}),
-      });
+      const c = await customers.get(partnerId(req), { id, email, externalId });
       return ok(customerDetail(c));
     },
   );
@@ -111,11 +90,11 @@ export const customerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
     { schema: { tags: ['Customer'], summary: 'List customers (paginated)', querystring: ListQuery, response: responses() } },
     async (req) => {
       const q = req.query;
-      const result = await services.customers.list(partnerId(req), pageFrom(q), {
-        ...(q.status ? { status: q.status } : {}),
-        ...(q.realName ? { realName: q.realName } : {}),
-        ...(q.createTime ? { createTime: q.createTime } : {}),
-        ...(q.sortDirection ? { sortDirection: q.sortDirection } : {}),
+      const result = await customers.list(partnerId(req), pageFrom(q), {
+        status: q.status,
+        realName: q.realName,
+        createTime: q.createTime,
+        sortDirection: q.sortDirection,
       });
       return pageOf(result, customerListItem);
     },

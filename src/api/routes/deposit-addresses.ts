@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, responses } from '../schemas.ts';
-import { depositAddressDetail } from '../../domain/deposit-addresses/deposit-addresses.ts';
+import { depositAddressDetail, type DepositAddresses } from '../../domain/deposit-addresses/deposit-addresses.ts';
 import { NETWORKS } from '../../adapters/chains/networks.ts';
 import { CRYPTO_ASSETS } from '../../infra/lib/money.ts';
 
@@ -11,7 +10,10 @@ const CreateBody = Type.Object({ customerId: Id('Customer id'), currency: Enum(C
 const DetailQuery = Type.Object({ id: Id('Deposit address id') });
 const ListQuery = Type.Object({ ...PageQuery, customerId: Type.Optional(Id('Customer id')) });
 
-export const depositAddressRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+export const depositAddressRoutes: FastifyPluginAsync<{ depositAddresses: Pick<DepositAddresses, 'create' | 'get' | 'list'> }> = async (
+  app,
+  { depositAddresses },
+) => {
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/deposit-address/create',
     {
@@ -22,24 +24,17 @@ export const depositAddressRoutes: FastifyPluginAsync<RouteDeps> = async (app, {
         response: responses(),
       },
     },
-    async (req) => ok(depositAddressDetail(await services.depositAddresses.create(partnerId(req), req.body))),
+    async (req) => ok(depositAddressDetail(await depositAddresses.create(partnerId(req), req.body))),
   );
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
     '/deposit-address/detail',
     { schema: { tags: ['Deposit Address'], summary: 'Deposit address detail', querystring: DetailQuery, response: responses() } },
-    async (req) => ok(depositAddressDetail(await services.depositAddresses.get(partnerId(req), req.query.id))),
+    async (req) => ok(depositAddressDetail(await depositAddresses.get(partnerId(req), req.query.id))),
   );
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/deposit-address/list',
     { schema: { tags: ['Deposit Address'], summary: 'List deposit addresses (paginated)', querystring: ListQuery, response: responses() } },
     async (req) =>
-      pageOf(
-        await services.depositAddresses.list(
-          partnerId(req),
-          pageFrom(req.query),
-          req.query.customerId ? { customerId: req.query.customerId } : {},
-        ),
-        depositAddressDetail,
-      ),
+      pageOf(await depositAddresses.list(partnerId(req), pageFrom(req.query), { customerId: req.query.customerId }), depositAddressDetail),
   );
 };

@@ -1,15 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
-import { depositListItem } from '../../domain/deposits/deposits.ts';
+import { depositListItem, type Deposits } from '../../domain/deposits/deposits.ts';
+import type { Customers } from '../../domain/customers/customers.ts';
 import { AppError, notFound } from '../../infra/lib/errors.ts';
-import { CRYPTO_ASSETS, FIAT_ASSETS, isCryptoAsset, parseAmount } from '../../infra/lib/money.ts';
-import { NETWORKS, NETWORK_FAMILY, isNetwork, type Network } from '../../adapters/chains/networks.ts';
-import { normalizeAddress } from '../../adapters/chains/addresses.ts';
-import { toScanAddress } from '../../adapters/chains/registry.ts';
-import type { Services } from '../../app.ts';
+import type { AdjustableClock } from '../../infra/lib/clock.ts';
+import { CRYPTO_ASSETS, FIAT_ASSETS } from '../../infra/lib/money.ts';
+import { NETWORKS, type Network } from '../../adapters/chains/networks.ts';
+import type { SandboxChain, SandboxTransfers } from '../../adapters/chains/sandbox-chain.ts';
 
 const STATUSES = ['RECEIVED', 'CONFIRMED', 'ACTION_REQUIRED', 'REJECTED'] as const;
 const DetailQuery = Type.Object({ id: Id('Deposit id'), status: Type.Optional(Enum(STATUSES)) });
@@ -43,52 +42,19 @@ const ReorgBody = Type.Object({
 });
 const AdvanceBody = Type.Object({ seconds: Type.Integer({ minimum: 1, maximum: 30 * 86_400 }) });
 
-/** A stand-in sender for sandbox transfers whose sender is not a valid address. */
-const SANDBOX_SENDER: Record<'EVM' | 'TRON', string> = {
-  EVM: '0x000000000000000000000000000000000000dead',
-  TRON: '0x000000000000000000000000000000000000dead',
-};
-
-async function sandboxTransfer(
-  services: Services,
-  input: { network: Network; currency: string; to: string; amount: string; from?: string },
-) {
-  const chain = services.sandboxChain;
-  if (!chain || !services.sandboxNetworks.includes(input.network)) {
-    throw new AppError('PRECONDITION_FAILED', `network ${input.network} is connected to a real node; send a real transfer instead`);
-  }
-  if (!isCryptoAsset(input.currency))
-    throw new AppError(
-      'INVALID_PARAMETERS',
-      `currency: ${input.currency} is a fiat currency; only crypto deposits (USDT, USDC) exist on chain`,
-    );
-  const token = services.registry.tokenFor(input.network, input.currency);
-  if (!token) throw new AppError('INVALID_PARAMETERS', `currency: ${input.currency} is not supported on ${input.network}`);
-  const value = parseAmount(input.currency, input.amount);
-  if (value === null || value === 0n)
-    throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal with at most 6 decimals, got "${input.amount}"`);
-  const family = NETWORK_FAMILY[input.network];
-  const to = normalizeAddress(family, input.to);
-  if (!to) throw new AppError('INVALID_PARAMETERS', `to: not a valid ${family === 'TRON' ? 'Tron (T…)' : 'EVM (0x…)'} address`);
-  const fromNorm = input.from ? normalizeAddress(family, input.from) : null;
-  const { txHash } = await chain.submitTransfer({
-    network: input.network,
-    token: token.contract,
-    from: fromNorm ? toScanAddress(family, fromNorm) : SANDBOX_SENDER[family],
-    to: toScanAddress(family, to),
-    value,
-  });
-  return {
-    txid: family === 'TRON' ? txHash.slice(2) : txHash,
-    network: input.network,
-    currency: input.currency,
-    amount: input.amount,
-    to,
-    status: 'PENDING_BLOCK',
-  };
+export interface DepositRouteDeps {
+  deposits: Pick<Deposits, 'get' | 'list' | 'detail'>;
+  customers: Pick<Customers, 'namesByIds'>;
+  sandboxTransfers: SandboxTransfers;
+  sandboxChain: Pick<SandboxChain, 'reorg' | 'produceBlocks'> | null;
+  sandboxNetworks: readonly Network[];
+  sandboxClock: AdjustableClock | null;
 }
 
-export const depositRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+export const depositRoutes: FastifyPluginAsync<DepositRouteDeps> = async (
+  app,
+  { deposits, customers, sandboxTransfers, sandboxChain, sandboxNetworks, sandboxClock },
+) => {
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
     '/deposit/detail',
     {
@@ -100,9 +66,9 @@ export const depositRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
       },
     },
     async (req) => {
-      const row = await services.deposits.get(partnerId(req), req.query.id);
+      const row = await deposits.get(partnerId(req), req.query.id);
       if (req.query.status && row.status !== req.query.status) throw notFound(`deposit with status ${req.query.status}`, req.query.id);
-      return ok(await services.deposits.detail(row));
+      return ok(await deposits.detail(row));
     },
   );
 
@@ -111,18 +77,8 @@ export const depositRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
     { schema: { tags: ['Deposit'], summary: 'List deposits (paginated)', querystring: ListQuery, response: responses() } },
     async (req) => {
       const q = req.query;
-      const pid = partnerId(req);
-      const result = await services.deposits.list(pid, pageFrom(q), {
-        ...(q.customerId ? { customerId: q.customerId } : {}),
-        ...(q.currency ? { currency: q.currency } : {}),
-        ...(q.status ? { status: q.status } : {}),
-      });
-      const ids = [...new Set(result.list.map((d) => d.customer_id))];
-      const names = new Map(
-        ids.length
-          ? (await services.db.selectFrom('customers').select(['id', 'name']).where('id', 'in', ids).execute()).map((c) => [c.id, c.name])
-          : [],
-      );
+      const result = await deposits.list(partnerId(req), pageFrom(q), { customerId: q.customerId, currency: q.currency, status: q.status });
+      const names = await customers.namesByIds([...new Set(result.list.map((d) => d.customer_id))]);
       return ok({
         list: result.list.map((d) => depositListItem(d, names.get(d.customer_id) ?? null)),
         total: result.total,
@@ -143,31 +99,7 @@ export const depositRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
         response: responses(),
       },
     },
-    async (req) => {
-      const b = req.body;
-      if (!isCryptoAsset(b.currency))
-        throw new AppError(
-          'INVALID_PARAMETERS',
-          `currency: fiat deposits (${b.currency}) belong to onramp flows, which this deployment does not offer`,
-        );
-      if (!b.network || !isNetwork(b.network))
-        throw new AppError('INVALID_PARAMETERS', 'network: is required for USDT/USDC (ETH, MATIC or TRX)');
-      const family = NETWORK_FAMILY[b.network];
-      const to = normalizeAddress(family, b.receiverAccountNo);
-      if (!to) throw new AppError('INVALID_PARAMETERS', `receiverAccountNo: not a valid ${b.network} address`);
-      const own = await services.db
-        .selectFrom('deposit_addresses')
-        .select('id')
-        .where('partner_id', '=', partnerId(req))
-        .where('family', '=', family)
-        .where('address', '=', to)
-        .limit(1)
-        .executeTakeFirst();
-      if (!own) throw notFound('deposit address', b.receiverAccountNo);
-      return ok(
-        await sandboxTransfer(services, { network: b.network, currency: b.currency, to, amount: b.amount, from: b.senderAccountNo }),
-      );
-    },
+    async (req) => ok(await sandboxTransfers.mockDeposit(partnerId(req), req.body)),
   );
 
   app.post<{ Body: Static<typeof TransferBody> }>(
@@ -181,7 +113,7 @@ export const depositRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
         response: responses(),
       },
     },
-    async (req) => ok(await sandboxTransfer(services, req.body)),
+    async (req) => ok(await sandboxTransfers.transfer(req.body)),
   );
 
   app.post<{ Body: Static<typeof ReorgBody> }>(
@@ -196,10 +128,10 @@ export const depositRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
       },
     },
     async (req) => {
-      if (!services.sandboxChain || !services.sandboxNetworks.includes(req.body.network))
+      if (!sandboxChain || !sandboxNetworks.includes(req.body.network))
         throw new AppError('PRECONDITION_FAILED', `network ${req.body.network} is not on the sandbox chain`);
       try {
-        const r = await services.sandboxChain.reorg(req.body.network, req.body.depth, { dropTransfers: req.body.dropTransfers ?? false });
+        const r = await sandboxChain.reorg(req.body.network, req.body.depth, { dropTransfers: req.body.dropTransfers ?? false });
         return ok({ network: req.body.network, forkBlock: r.forkNumber.toString(), newHead: r.newHead.number.toString() });
       } catch (err) {
         if (err instanceof RangeError) throw new AppError('PRECONDITION_FAILED', `depth: ${err.message}`);
@@ -220,12 +152,12 @@ export const depositRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
       },
     },
     async (req) => {
-      if (!services.sandboxClock) throw new AppError('PRECONDITION_FAILED', 'sandbox time is not adjustable in this process');
-      services.sandboxClock.advance(req.body.seconds * 1000);
-      const blocks = services.sandboxChain ? await services.sandboxChain.produceBlocks() : 0;
+      if (!sandboxClock) throw new AppError('PRECONDITION_FAILED', 'sandbox time is not adjustable in this process');
+      sandboxClock.advance(req.body.seconds * 1000);
+      const blocks = sandboxChain ? await sandboxChain.produceBlocks() : 0;
       return ok({
-        now: services.sandboxClock.now().toISOString(),
-        offsetSeconds: Math.floor(services.sandboxClock.offsetMs() / 1000),
+        now: sandboxClock.now().toISOString(),
+        offsetSeconds: Math.floor(sandboxClock.offsetMs() / 1000),
         blocksMined: blocks,
       });
     },

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
-import { flowCreatedData, flowDetail, flowListItem } from '../../domain/flows/flows.ts';
+import { flowCreatedData, flowDetail, flowListItem, type Flows } from '../../domain/flows/flows.ts';
 import { NETWORKS } from '../../adapters/chains/networks.ts';
-import { CRYPTO_ASSETS, FIAT_ASSETS, isCryptoAsset, isFiatAsset, parseAmount } from '../../infra/lib/money.ts';
+import { CRYPTO_ASSETS, FIAT_ASSETS } from '../../infra/lib/money.ts';
 import { AppError } from '../../infra/lib/errors.ts';
-import { computeQuote, quoteView } from '../../adapters/pricing/pricing.ts';
+import type { TradePreview } from '../../adapters/pricing/pricing.ts';
 
 const OfframpBody = Type.Object({
   from: Type.Object({ customerId: Id('Customer id'), currency: Enum(CRYPTO_ASSETS), network: Enum(NETWORKS) }),
@@ -34,7 +33,7 @@ const PreviewQuery = Type.Object({
   amount: Str({ max: 40, description: 'Decimal string in fromCurrency, e.g. "1000.00"' }),
 });
 
-export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+export const flowRoutes: FastifyPluginAsync<{ flows: Flows; tradePreview: TradePreview }> = async (app, { flows, tradePreview }) => {
   const created = (x: Parameters<typeof flowCreatedData>[0]) => ok(flowCreatedData(x), { flowId: x.flow.id });
 
   app.post<{ Body: Static<typeof OfframpBody> }>(
@@ -50,7 +49,7 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
     async (req) => {
       const { from, to } = req.body;
       return created(
-        await services.flows.createOfframp(partnerId(req), {
+        await flows.createOfframp(partnerId(req), {
           customerId: from.customerId,
           network: from.network,
           currency: from.currency,
@@ -73,14 +72,14 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
     async (req) => {
       if (req.body.type !== 'OFFRAMP')
         throw new AppError('INVALID_PARAMETERS', 'type: only OFFRAMP flows are supported by this deployment');
-      return created(await services.flows.createFromIds(partnerId(req), { depositAddressId: req.body.from, bankAccountId: req.body.to }));
+      return created(await flows.createFromIds(partnerId(req), { depositAddressId: req.body.from, bankAccountId: req.body.to }));
     },
   );
 
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
     '/autoramp-flow/detail',
     { schema: { tags: ['Autoramp Flow'], summary: 'Flow detail', querystring: DetailQuery, response: responses() } },
-    async (req) => ok(flowDetail(await services.flows.get(partnerId(req), req.query.id))),
+    async (req) => ok(flowDetail(await flows.get(partnerId(req), req.query.id))),
   );
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
@@ -95,11 +94,11 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
     },
     async (req) => {
       const q = req.query;
-      const result = await services.flows.list(partnerId(req), pageFrom(q), {
-        ...(q.status ? { status: q.status } : {}),
-        ...(q.type ? { type: q.type } : {}),
-        ...(q.customerId ? { customerId: q.customerId } : {}),
-        ...(q.includeDeleted ? { includeDeleted: true } : {}),
+      const result = await flows.list(partnerId(req), pageFrom(q), {
+        status: q.status,
+        type: q.type,
+        customerId: q.customerId,
+        includeDeleted: q.includeDeleted,
       });
       return pageOf(result, flowListItem);
     },
@@ -116,7 +115,7 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
       },
     },
     async (req) => {
-      const flow = await services.flows.delete(partnerId(req), req.body.id);
+      const flow = await flows.delete(partnerId(req), req.body.id);
       return ok(flow.id);
     },
   );
@@ -132,11 +131,7 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
       },
     },
     async (req) =>
-      ok(
-        flowDetail(
-          await services.flows.get(partnerId(req), (await services.flows.setStatus(partnerId(req), req.body.id, req.body.status)).id),
-        ),
-      ),
+      ok(flowDetail(await flows.get(partnerId(req), (await flows.setStatus(partnerId(req), req.body.id, req.body.status)).id))),
   );
 
   app.get<{ Querystring: Static<typeof PreviewQuery> }>(
@@ -149,17 +144,6 @@ export const flowRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services 
         response: responses(),
       },
     },
-    async (req) => {
-      const { fromCurrency, toCurrency, amount } = req.query;
-      if (!isCryptoAsset(fromCurrency) || !isFiatAsset(toCurrency)) {
-        throw new AppError('INVALID_PARAMETERS', 'fromCurrency/toCurrency: only offramp previews (USDT or USDC → fiat) are supported');
-      }
-      const fromAmount = parseAmount(fromCurrency, amount);
-      if (fromAmount === null || fromAmount === 0n)
-        throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal string with at most 6 decimals, got "${amount}"`);
-      const rate = await services.rates.quote(fromCurrency, toCurrency);
-      const fees = await services.fees.forPartner(partnerId(req), toCurrency);
-      return ok(quoteView(computeQuote(fromCurrency, toCurrency, fromAmount, rate, fees)));
-    },
+    async (req) => ok(await tradePreview.preview(partnerId(req), req.query)),
   );
 };

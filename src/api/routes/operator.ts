@@ -1,9 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
 import { ok } from '../http.ts';
 import { Enum, Id, Str } from '../schemas.ts';
-import { customerDetail } from '../../domain/customers/customers.ts';
+import { customerDetail, type Customers } from '../../domain/customers/customers.ts';
+import type { Partners } from '../../domain/partners/partners.ts';
+import type { Deposits } from '../../domain/deposits/deposits.ts';
+import type { PayoutBatchFiles, Payouts } from '../../domain/payouts/payouts.ts';
+import type { Ledger } from '../../domain/ledger/ledger.ts';
+import type { FeeSchedules } from '../../adapters/pricing/fees.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import { FIAT_ASSETS, parseAmount } from '../../infra/lib/money.ts';
 import { RAILS, RAIL_IDS } from '../../adapters/rails/rails.ts';
@@ -28,43 +32,56 @@ const FundBody = Type.Object({
 const BatchParams = Type.Object({ batchId: Id('Payout batch id') });
 const RefundBody = Type.Object({ refundTxHash: Str({ max: 100, description: 'Hash of the on-chain refund transaction' }) });
 
-export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+export interface OperatorRouteDeps {
+  partners: Pick<Partners, 'create' | 'list' | 'listApiKeys' | 'createApiKey' | 'revokeApiKey' | 'rotateWebhookSecret'>;
+  payouts: Pick<Payouts, 'treasury' | 'fundTreasury'>;
+  payoutBatches: PayoutBatchFiles;
+  ledger: Pick<Ledger, 'reconcile'>;
+  deposits: Pick<Deposits, 'recordRefund' | 'detail'>;
+  customers: Pick<Customers, 'decide' | 'findById'>;
+  fees: Pick<FeeSchedules, 'get' | 'set' | 'remove'>;
+}
+
+export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (
+  app,
+  { partners, payouts, payoutBatches, ledger, deposits, customers, fees },
+) => {
   const config = { auth: 'operator' as const };
   const tags = ['Operator'];
 
   app.post<{ Body: Static<typeof PartnerBody> }>(
     '/ops/partners',
     { config, schema: { tags, summary: 'Create a partner (credentials shown once)', body: PartnerBody } },
-    async (req) => ok(await services.partners.create(req.body.name)),
+    async (req) => ok(await partners.create(req.body.name)),
   );
-  app.get('/ops/partners', { config, schema: { tags, summary: 'List partners' } }, async () => ok(await services.partners.list()));
+  app.get('/ops/partners', { config, schema: { tags, summary: 'List partners' } }, async () => ok(await partners.list()));
   app.get<{ Params: Static<typeof PartnerParams> }>(
     '/ops/partners/:partnerId/api-keys',
     { config, schema: { tags, params: PartnerParams } },
-    async (req) => ok(await services.partners.listApiKeys(req.params.partnerId)),
+    async (req) => ok(await partners.listApiKeys(req.params.partnerId)),
   );
   app.post<{ Params: Static<typeof PartnerParams> }>(
     '/ops/partners/:partnerId/api-keys',
     { config, schema: { tags, summary: 'Add an API key (max two active, for rotation)', params: PartnerParams } },
-    async (req) => ok(await services.partners.createApiKey(req.params.partnerId)),
+    async (req) => ok(await partners.createApiKey(req.params.partnerId)),
   );
   app.post<{ Params: Static<typeof KeyParams> }>(
     '/ops/partners/:partnerId/api-keys/:keyId/revoke',
     { config, schema: { tags, params: KeyParams } },
     async (req) => {
-      await services.partners.revokeApiKey(req.params.partnerId, req.params.keyId);
+      await partners.revokeApiKey(req.params.partnerId, req.params.keyId);
       return ok({ keyId: req.params.keyId, status: 'REVOKED' });
     },
   );
   app.post<{ Params: Static<typeof PartnerParams> }>(
     '/ops/partners/:partnerId/webhook-secret/rotate',
     { config, schema: { tags, summary: 'Rotate the whsec_ secret (old one keeps signing during the overlap)', params: PartnerParams } },
-    async (req) => ok({ webhookSecret: await services.partners.rotateWebhookSecret(req.params.partnerId) }),
+    async (req) => ok({ webhookSecret: await partners.rotateWebhookSecret(req.params.partnerId) }),
   );
   app.get(
     '/ops/treasury',
     { config, schema: { tags, summary: 'Treasury per currency: bank balance, in transit, available, payouts waiting for funds' } },
-    async () => ok(await services.payouts.treasury()),
+    async () => ok(await payouts.treasury()),
   );
   app.post<{ Body: Static<typeof FundBody> }>(
     '/ops/treasury/fund',
@@ -73,53 +90,30 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
       const amount = parseAmount(req.body.currency, req.body.amount);
       if (amount === null || amount === 0n)
         throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal with at most 2 decimals, got "${req.body.amount}"`);
-      const r = await services.payouts.fundTreasury(req.body.currency, amount, req.body.reference);
+      const r = await payouts.fundTreasury(req.body.currency, amount, req.body.reference);
       return ok({
         journalId: r.journalId,
         currency: req.body.currency,
-        treasury: (await services.payouts.treasury()).find((t) => t.currency === req.body.currency),
+        treasury: (await payouts.treasury()).find((t) => t.currency === req.body.currency),
       });
     },
   );
   app.get(
     '/ops/reconcile',
     { config, schema: { tags, summary: 'Ledger reconciliation: journals balance, liabilities match deposits, trades and payouts' } },
-    async () => ok(await services.ledger.reconcile()),
+    async () => ok(await ledger.reconcile()),
   );
   app.get('/ops/payout-batches', { config, schema: { tags, summary: 'Payment files sent to the banks' } }, async () =>
-    ok(
-      await services.db
-        .selectFrom('payout_batches')
-        .select([
-          'id',
-          'rail',
-          'currency',
-          'execution_date',
-          'file_name',
-          'file_format',
-          'control_sum',
-          'payout_count',
-          'status',
-          'created_at',
-        ])
-        .orderBy('created_at', 'desc')
-        .limit(200)
-        .execute(),
-    ),
+    ok(await payoutBatches.list()),
   );
   app.get<{ Params: Static<typeof BatchParams> }>(
     '/ops/payout-batches/:batchId/file',
     { config, schema: { tags, summary: 'Download a payment file', params: BatchParams } },
     async (req, reply) => {
-      const b = await services.db
-        .selectFrom('payout_batches')
-        .select(['file_name', 'file_content', 'file_format'])
-        .where('id', '=', req.params.batchId)
-        .executeTakeFirst();
-      if (!b) throw notFound('payout batch', req.params.batchId);
-      reply.header('content-type', b.file_format === 'pain001' ? 'application/xml' : 'text/plain; charset=us-ascii');
-      reply.header('content-disposition', `attachment; filename="${b.file_name}"`);
-      return b.file_content;
+      const b = await payoutBatches.file(req.params.batchId);
+      reply.header('content-type', b.fileFormat === 'pain001' ? 'application/xml' : 'text/plain; charset=us-ascii');
+      reply.header('content-disposition', `attachment; filename="${b.fileName}"`);
+      return b.content;
     },
   );
   app.post<{ Params: Static<typeof DepositParams>; Body: Static<typeof RefundBody> }>(
@@ -134,21 +128,22 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
       },
     },
     async (req) => {
-      const row = await services.deposits.recordRefund(req.params.depositId, req.body.refundTxHash);
-      return ok(await services.deposits.detail(row));
+      const row = await deposits.recordRefund(req.params.depositId, req.body.refundTxHash);
+      return ok(await deposits.detail(row));
     },
   );
   app.post<{ Params: Static<typeof CustomerParams>; Body: Static<typeof DecideBody> }>(
     '/ops/customers/:customerId/kyc-decision',
     { config, schema: { tags, summary: 'Record a manual KYC decision', params: CustomerParams, body: DecideBody } },
     async (req) => {
-      const changed = await services.customers.decide(
+      const changed = await customers.decide(
         req.params.customerId,
         req.body.decision,
         req.body.remark ?? `operator decision: ${req.body.decision}`,
       );
       if (!changed) throw preconditionFailed(`customer ${req.params.customerId} is not PENDING`);
-      const row = await services.db.selectFrom('customers').selectAll().where('id', '=', req.params.customerId).executeTakeFirstOrThrow();
+      const row = await customers.findById(req.params.customerId);
+      if (!row) throw notFound('customer', req.params.customerId);
       return ok(customerDetail(row));
     },
   );
@@ -179,7 +174,7 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
   app.get<{ Params: Static<typeof PartnerParams> }>(
     '/ops/partners/:partnerId/fee-schedule',
     { config, schema: { tags, summary: "A partner's effective fee schedule (its own, or the configured default)", params: PartnerParams } },
-    async (req) => ok(partnerFeeScheduleView(await services.fees.get(req.params.partnerId))),
+    async (req) => ok(partnerFeeScheduleView(await fees.get(req.params.partnerId))),
   );
   app.post<{ Params: Static<typeof PartnerParams>; Body: Static<typeof FeeScheduleBody> }>(
     '/ops/partners/:partnerId/fee-schedule',
@@ -192,14 +187,14 @@ export const operatorRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servi
         body: FeeScheduleBody,
       },
     },
-    async (req) => ok(partnerFeeScheduleView(await services.fees.set(req.params.partnerId, parseFeeScheduleInput(req.body)))),
+    async (req) => ok(partnerFeeScheduleView(await fees.set(req.params.partnerId, parseFeeScheduleInput(req.body)))),
   );
   app.post<{ Params: Static<typeof PartnerParams> }>(
     '/ops/partners/:partnerId/fee-schedule/reset',
     { config, schema: { tags, summary: "Drop a partner's own fee schedule (back to the configured default)", params: PartnerParams } },
     async (req) => {
-      const removed = await services.fees.remove(req.params.partnerId);
-      return ok({ removed, schedule: partnerFeeScheduleView(await services.fees.get(req.params.partnerId)) });
+      const removed = await fees.remove(req.params.partnerId);
+      return ok({ removed, schedule: partnerFeeScheduleView(await fees.get(req.params.partnerId)) });
     },
   );
 };

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
-import { payoutDetail } from '../../domain/payouts/payouts.ts';
+import { payoutDetail, type Payouts } from '../../domain/payouts/payouts.ts';
 
 const STATUSES = ['PENDING', 'SUBMITTED', 'SETTLED', 'RETURNED'] as const;
 const DetailQuery = Type.Object({ id: Id('Payout id') });
@@ -23,7 +22,10 @@ const ReturnBody = Type.Object({
 });
 
 /** Payouts (OpenRamp extension routes, contract conventions). */
-export const payoutRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+export const payoutRoutes: FastifyPluginAsync<{ payouts: Pick<Payouts, 'get' | 'list' | 'retry' | 'markReturned'> }> = async (
+  app,
+  { payouts },
+) => {
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
     '/payout/detail',
     {
@@ -34,7 +36,7 @@ export const payoutRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
         response: responses(),
       },
     },
-    async (req) => ok(payoutDetail(await services.payouts.get(partnerId(req), req.query.id))),
+    async (req) => ok(payoutDetail(await payouts.get(partnerId(req), req.query.id))),
   );
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/payout/list',
@@ -42,11 +44,7 @@ export const payoutRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
     async (req) => {
       const q = req.query;
       return pageOf(
-        await services.payouts.list(partnerId(req), pageFrom(q), {
-          ...(q.status ? { status: q.status } : {}),
-          ...(q.tradeId ? { tradeId: q.tradeId } : {}),
-          ...(q.customerId ? { customerId: q.customerId } : {}),
-        }),
+        await payouts.list(partnerId(req), pageFrom(q), { status: q.status, tradeId: q.tradeId, customerId: q.customerId }),
         payoutDetail,
       );
     },
@@ -61,7 +59,7 @@ export const payoutRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
         response: responses(),
       },
     },
-    async (req) => ok(payoutDetail(await services.payouts.retry(partnerId(req), req.body.payoutId, req.body.bankAccountId))),
+    async (req) => ok(payoutDetail(await payouts.retry(partnerId(req), req.body.payoutId, req.body.bankAccountId))),
   );
   app.post<{ Body: Static<typeof ReturnBody> }>(
     '/sandbox/payout/return',
@@ -75,8 +73,8 @@ export const payoutRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
       },
     },
     async (req) => {
-      await services.payouts.get(partnerId(req), req.body.payoutId); // scope to the partner
-      return ok(payoutDetail(await services.payouts.markReturned(req.body.payoutId, req.body.reasonCode)));
+      await payouts.get(partnerId(req), req.body.payoutId); // scope to the partner
+      return ok(payoutDetail(await payouts.markReturned(req.body.payoutId, req.body.reasonCode)));
     },
   );
 };

@@ -1,16 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, responses } from '../schemas.ts';
-import { tradeListItem } from '../../domain/trades/trades.ts';
+import { tradeListItem, type Trades } from '../../domain/trades/trades.ts';
 import { notFound } from '../../infra/lib/errors.ts';
 
 const STATUSES = ['CREATED', 'SETTLED', 'CANCELED'] as const;
 const DetailQuery = Type.Object({ id: Id('Trade id'), status: Type.Optional(Enum(STATUSES)) });
 const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Enum(STATUSES)) });
 
-export const tradeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+export const tradeRoutes: FastifyPluginAsync<{ trades: Pick<Trades, 'get' | 'list' | 'detail'> }> = async (app, { trades }) => {
   app.get<{ Querystring: Static<typeof DetailQuery> }>(
     '/trade/detail',
     {
@@ -22,18 +21,14 @@ export const tradeRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services
       },
     },
     async (req) => {
-      const row = await services.trades.get(partnerId(req), req.query.id);
+      const row = await trades.get(partnerId(req), req.query.id);
       if (req.query.status && row.status !== req.query.status) throw notFound(`trade with status ${req.query.status}`, req.query.id);
-      return ok(await services.trades.detail(row));
+      return ok(await trades.detail(row));
     },
   );
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/trade/list',
     { schema: { tags: ['Trade'], summary: 'List trades (paginated)', querystring: ListQuery, response: responses() } },
-    async (req) =>
-      pageOf(
-        await services.trades.list(partnerId(req), pageFrom(req.query), req.query.status ? { status: req.query.status } : {}),
-        tradeListItem,
-      ),
+    async (req) => pageOf(await trades.list(partnerId(req), pageFrom(req.query), { status: req.query.status }), tradeListItem),
   );
 };

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.ts';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, responses } from '../schemas.ts';
 import { AppError } from '../../infra/lib/errors.ts';
+import type { Webhooks } from '../../domain/webhooks/webhooks.ts';
 
 /**
  * Extensions (docs/api-contract.md, docs/webhooks.md): the webhook delivery log, manual redelivery and the pull feed of
@@ -40,7 +40,7 @@ const EventListQuery = Type.Object({
 
 const CURSOR_MAX = (1n << 63n) - 1n;
 
-export const webhookRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services }) => {
+export const webhookRoutes: FastifyPluginAsync<{ webhooks: Webhooks }> = async (app, { webhooks }) => {
   app.get<{ Querystring: Static<typeof DeliveryListQuery> }>(
     '/webhook-delivery/list',
     {
@@ -53,11 +53,7 @@ export const webhookRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
     },
     async (req) => {
       const { eventId, status } = req.query;
-      const result = await services.webhooks.listDeliveries(partnerId(req), {
-        page: pageFrom(req.query),
-        ...(eventId !== undefined ? { eventId } : {}),
-        ...(status !== undefined ? { status } : {}),
-      });
+      const result = await webhooks.listDeliveries(partnerId(req), { page: pageFrom(req.query), eventId, status });
       return pageOf(result, (d) => d);
     },
   );
@@ -76,11 +72,11 @@ export const webhookRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
       const { eventId, from, to } = req.body;
       if (eventId !== undefined && (from !== undefined || to !== undefined))
         throw new AppError('INVALID_PARAMETERS', 'eventId: give either eventId or from and to, not both');
-      if (eventId !== undefined) return ok(await services.webhooks.redeliver(partnerId(req), { eventId }));
+      if (eventId !== undefined) return ok(await webhooks.redeliver(partnerId(req), { eventId }));
       const range = { from: new Date(from!), to: new Date(to!) };
       for (const k of ['from', 'to'] as const)
         if (Number.isNaN(range[k].getTime())) throw new AppError('INVALID_PARAMETERS', `${k}: not a valid time`);
-      return ok(await services.webhooks.redeliver(partnerId(req), range));
+      return ok(await webhooks.redeliver(partnerId(req), range));
     },
   );
 
@@ -97,7 +93,7 @@ export const webhookRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
     async (req) => {
       const after = BigInt(req.query.after ?? '0');
       if (after > CURSOR_MAX) throw new AppError('INVALID_PARAMETERS', 'after: not a cursor returned by this API');
-      return ok(await services.webhooks.listEvents(partnerId(req), { after, limit: req.query.limit ?? 100 }));
+      return ok(await webhooks.listEvents(partnerId(req), { after, limit: req.query.limit ?? 100 }));
     },
   );
 };

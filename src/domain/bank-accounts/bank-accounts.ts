@@ -8,6 +8,7 @@ import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import { validateBankAccountInput, type BankAccountInput } from './validation.ts';
 import type { PayeeVerifier } from './payee-verification.ts';
 import { paginate } from '../../infra/db/paginate.ts';
+import type { Customers } from '../customers/customers.ts';
 
 /**
  * Bank accounts: validated per currency and rail (validation.ts), then payee-verified against
@@ -19,7 +20,11 @@ export type BankAccountRow = Selectable<BankAccountsTable>;
 export interface BankAccounts {
   add(partnerId: string, input: BankAccountInput & { customerId: string; statementFileName?: string | null }): Promise<BankAccountRow>;
   get(partnerId: string, id: string, customerId?: string): Promise<BankAccountRow>;
-  list(partnerId: string, page: Page, filter: { customerId?: string; currency?: string }): Promise<PageResult<BankAccountRow>>;
+  list(
+    partnerId: string,
+    page: Page,
+    filter: { customerId?: string | undefined; currency?: string | undefined },
+  ): Promise<PageResult<BankAccountRow>>;
 }
 
 /** The contract's `BankAccountDetailDto` plus our fields (verification, rail identifiers). */
@@ -55,6 +60,7 @@ export function createBankAccounts(deps: {
   clock: Clock;
   outbox: Outbox;
   payeeVerifier: PayeeVerifier;
+  customers: Pick<Customers, 'lock'>;
 }): BankAccounts {
   const { db, ids, clock, outbox } = deps;
   return {
@@ -63,14 +69,8 @@ export function createBankAccounts(deps: {
       if (!v.ok) throw new AppError('INVALID_PARAMETERS', v.message);
       const a = v.value;
       return db.transaction().execute(async (tx) => {
-        const customer = await tx
-          .selectFrom('customers')
-          .selectAll()
-          .where('id', '=', input.customerId)
-          .where('partner_id', '=', partnerId)
-          .forShare()
-          .executeTakeFirst();
-        if (!customer) throw notFound('customer', input.customerId);
+        // Shared lock: the customer cannot be rejected or deleted while its account is added.
+        const customer = await deps.customers.lock(tx, partnerId, input.customerId, 'share');
         if (customer.status === 'REJECTED' || customer.status === 'DELETED') {
           throw preconditionFailed(
             `customer ${customer.id} is ${customer.status}; bank accounts can only be added for PENDING or CONFIRMED customers`,

@@ -6,7 +6,7 @@ import type { Outbox } from '../../infra/events/outbox.ts';
 import type { KycProvider } from '../../adapters/kyc/kyc.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import { isUniqueViolation } from '../../infra/db/database.ts';
-import { countryName } from '../../infra/lib/countries.ts';
+import { countryName, isCountryCode } from '../../infra/lib/countries.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 
@@ -17,35 +17,49 @@ import { paginate } from '../../infra/db/paginate.ts';
  */
 export type CustomerRow = Selectable<CustomersTable>;
 
+/** Optional fields may be passed as undefined (a request that left them out). */
 export interface CreateCustomerInput {
   name: string;
   email: string;
-  type?: 'DEPOSITOR' | 'PAYEE';
-  isIndividual?: boolean;
-  externalId?: string;
-  dateOfBirth?: string;
-  country?: string;
-  nationality?: string;
-  city?: string;
-  address?: string;
+  type?: 'DEPOSITOR' | 'PAYEE' | undefined;
+  isIndividual?: boolean | undefined;
+  externalId?: string | undefined;
+  /** YYYY-MM-DD: a real calendar date, not in the future. */
+  dateOfBirth?: string | undefined;
+  /** ISO 3166-1 alpha-2. */
+  country?: string | undefined;
+  nationality?: string | undefined;
+  city?: string | undefined;
+  address?: string | undefined;
 }
 
 export interface CustomerListFilter {
-  status?: string;
-  realName?: string;
-  createTime?: string;
-  sortDirection?: 'ASC' | 'DESC';
+  status?: string | undefined;
+  realName?: string | undefined;
+  createTime?: string | undefined;
+  sortDirection?: 'ASC' | 'DESC' | undefined;
 }
 
 export interface Customers {
+  /** Checks the input (clear error naming the field, nothing written) and trims name and email. */
   create(partnerId: string, input: CreateCustomerInput): Promise<{ customer: CustomerRow; created: boolean }>;
-  get(partnerId: string, by: { id?: string; email?: string; externalId?: string }): Promise<CustomerRow>;
+  get(
+    partnerId: string,
+    by: { id?: string | undefined; email?: string | undefined; externalId?: string | undefined },
+  ): Promise<CustomerRow>;
+  /** Any partner's customer by id, or undefined (operator tools and jobs). */
+  findById(customerId: string): Promise<CustomerRow | undefined>;
+  /** Customer names by id, for list views that show them beside other records. */
+  namesByIds(customerIds: readonly string[]): Promise<Map<string, string>>;
   list(partnerId: string, page: Page, filter: CustomerListFilter): Promise<PageResult<CustomerRow>>;
   /** KYC decision; returns false when the customer was no longer PENDING (idempotent). */
   decide(customerId: string, decision: 'APPROVE' | 'REJECT', remark: string | null, opts?: { partnerId?: string }): Promise<boolean>;
   delete(partnerId: string, customerId: string): Promise<void>;
-  /** Locks and returns the row inside a transaction (prerequisite checks). */
-  lockForUpdate(tx: Transaction<DB>, partnerId: string, customerId: string): Promise<CustomerRow>;
+  /**
+   * Locks and returns the partner's customer inside a transaction (prerequisite checks): `share`
+   * keeps its status from changing until commit, `update` also serialises callers on the customer.
+   */
+  lock(tx: Transaction<DB>, partnerId: string, customerId: string, strength: 'share' | 'update'): Promise<CustomerRow>;
 }
 
 /** The contract's customer detail (`GetCustomerDataDto`) plus our timestamps. */
@@ -86,6 +100,23 @@ export function customerListItem(c: CustomerRow) {
     remark: c.remark ?? '',
     createTime: c.created_at.toISOString(),
   };
+}
+
+/** Field checks the request schema cannot express; the first problem is reported. */
+function checkCreateInput(input: CreateCustomerInput, now: Date): void {
+  const dob = input.dateOfBirth;
+  if (dob !== undefined) {
+    const d = new Date(`${dob}T00:00:00Z`);
+    if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob)
+      throw new AppError('INVALID_PARAMETERS', 'dateOfBirth: not a real calendar date');
+    if (d.getTime() > now.getTime()) throw new AppError('INVALID_PARAMETERS', 'dateOfBirth: is in the future');
+  }
+  for (const f of ['country', 'nationality'] as const) {
+    const v = input[f];
+    if (v !== undefined && !isCountryCode(v))
+      throw new AppError('INVALID_PARAMETERS', `${f}: unknown ISO 3166-1 alpha-2 country code "${v}"`);
+  }
+  if (/[\u0000-\u001f\u007f]/.test(input.name)) throw new AppError('INVALID_PARAMETERS', 'name: must not contain control characters');
 }
 
 const EVENT_FOR: Record<'CONFIRMED' | 'REJECTED' | 'DELETED', 'CUSTOMER_APPROVED' | 'CUSTOMER_REJECTED' | 'CUSTOMER_DELETED'> = {
@@ -130,7 +161,9 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
   }
 
   return {
-    async create(partnerId, input) {
+    async create(partnerId, raw) {
+      checkCreateInput(raw, clock.now());
+      const input = { ...raw, name: raw.name.trim(), email: raw.email.trim() };
       if (input.externalId) {
         const existing = await findByExternalId(partnerId, input.externalId);
         if (existing) return { customer: existing, created: false };
@@ -236,16 +269,23 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
       });
     },
 
-    async lockForUpdate(tx, partnerId, customerId) {
-      const c = await tx
-        .selectFrom('customers')
-        .selectAll()
-        .where('id', '=', customerId)
-        .where('partner_id', '=', partnerId)
-        .forShare()
-        .executeTakeFirst();
+    async lock(tx, partnerId, customerId, strength) {
+      const q = tx.selectFrom('customers').selectAll().where('id', '=', customerId).where('partner_id', '=', partnerId);
+      const c = await (strength === 'update' ? q.forUpdate() : q.forShare()).executeTakeFirst();
       if (!c) throw notFound('customer', customerId);
       return c;
+    },
+
+    findById: (customerId) => db.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirst(),
+
+    async namesByIds(customerIds) {
+      if (customerIds.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('customers')
+        .select(['id', 'name'])
+        .where('id', 'in', [...customerIds])
+        .execute();
+      return new Map(rows.map((c) => [c.id, c.name]));
     },
   };
 }

@@ -9,6 +9,7 @@ import { NETWORK_FAMILY, unsupportedTokenReason, type Network } from '../../adap
 import { deriveAddress, type NetworkFamily } from '../../adapters/chains/addresses.ts';
 import type { CryptoAsset } from '../../infra/lib/money.ts';
 import { paginate } from '../../infra/db/paginate.ts';
+import type { Customers } from '../customers/customers.ts';
 
 /**
  * Deposit addresses are derived watch-only from the configured account xpubs: one derivation
@@ -38,7 +39,9 @@ export interface DepositAddresses {
   ): Promise<{ row: DepositAddressRow; created: boolean }>;
   create(partnerId: string, input: { customerId: string; network: Network; currency: CryptoAsset }): Promise<DepositAddressRow>;
   get(partnerId: string, id: string, tx?: Transaction<DB>): Promise<DepositAddressRow>;
-  list(partnerId: string, page: Page, filter: { customerId?: string }): Promise<PageResult<DepositAddressRow>>;
+  list(partnerId: string, page: Page, filter: { customerId?: string | undefined }): Promise<PageResult<DepositAddressRow>>;
+  /** The partner's address record for an address (normalised, as stored) in a network family, if any. */
+  findByAddress(partnerId: string, family: NetworkFamily, address: string): Promise<DepositAddressRow | undefined>;
 }
 
 export function depositAddressDetail(d: DepositAddressRow) {
@@ -62,6 +65,7 @@ export function createDepositAddresses(deps: {
   clock: Clock;
   outbox: Outbox;
   deriver: AddressDeriver;
+  customers: Pick<Customers, 'lock'>;
 }): DepositAddresses {
   const { db, ids, clock, outbox } = deps;
 
@@ -89,14 +93,7 @@ export function createDepositAddresses(deps: {
     if (reason) throw new AppError('INVALID_PARAMETERS', `currency: ${reason}`);
     // FOR UPDATE serialises concurrent requests for the same customer, so the derivation row
     // and the address record are created once.
-    const customer = await tx
-      .selectFrom('customers')
-      .select(['id', 'status'])
-      .where('id', '=', customerId)
-      .where('partner_id', '=', partnerId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!customer) throw notFound('customer', customerId);
+    const customer = await deps.customers.lock(tx, partnerId, customerId, 'update');
     const existing = await tx
       .selectFrom('deposit_addresses')
       .selectAll()
@@ -160,6 +157,15 @@ export function createDepositAddresses(deps: {
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
       return paginate<DepositAddressRow>(q, page);
     },
+    findByAddress: (partnerId, family, address) =>
+      db
+        .selectFrom('deposit_addresses')
+        .selectAll()
+        .where('partner_id', '=', partnerId)
+        .where('family', '=', family)
+        .where('address', '=', address)
+        .limit(1)
+        .executeTakeFirst(),
   };
 }
 
@@ -171,4 +177,19 @@ export async function findDepositAddress(q: Kysely<DB>, id: string): Promise<Dep
 /** Read for other modules (deposits): a customer's deposit addresses of one network family. */
 export async function depositAddressesOf(q: Kysely<DB>, customerId: string, family: NetworkFamily): Promise<DepositAddressRow[]> {
   return q.selectFrom('deposit_addresses').selectAll().where('customer_id', '=', customerId).where('family', '=', family).execute();
+}
+
+/**
+ * One page of the derived addresses of a network family above a derivation index, in index
+ * order: the scanner's address book loads and refreshes itself with it.
+ */
+export function derivedAddressesAfter(db: Kysely<DB>, family: NetworkFamily, afterIndex: number, limit: number) {
+  return db
+    .selectFrom('customer_derivations')
+    .select(['derivation_index', 'address', 'customer_id'])
+    .where('family', '=', family)
+    .where('derivation_index', '>', afterIndex)
+    .orderBy('derivation_index')
+    .limit(limit)
+    .execute();
 }

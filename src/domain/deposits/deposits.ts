@@ -57,7 +57,7 @@ export interface Deposits {
   list(
     partnerId: string,
     page: Page,
-    filter: { customerId?: string; currency?: string; status?: DepositRow['status'] },
+    filter: { customerId?: string | undefined; currency?: string | undefined; status?: DepositRow['status'] | undefined },
   ): Promise<PageResult<DepositRow>>;
   /** Operator: a refund was sent on chain; ACTION_REQUIRED → REJECTED/REFUNDED. */
   recordRefund(depositId: string, refundTxHash: string): Promise<DepositRow>;
@@ -464,4 +464,17 @@ export async function linkTrade(tx: Transaction<DB>, depositIds: readonly string
     .executeTakeFirst();
   if (res.numUpdatedRows !== BigInt(depositIds.length))
     throw new AppError('DEPOSIT_ALREADY_TRADED', `trade ${tradeId}: a deposit of ${depositIds.join(', ')} already funds another trade`);
+}
+
+/** Jobs whose payload this module writes: `trade.create` (a confirmed deposit, or a released aggregate, becomes a trade). */
+export function registerJobs(
+  queue: Pick<JobQueue, 'register'>,
+  deps: { trades: { create(input: { depositIds: string[]; aggregateId?: string }): Promise<unknown> } },
+): void {
+  queue.register(TRADE_CREATE_JOB, async (p) => {
+    await deps.trades.create({
+      depositIds: (p.depositIds as string[]) ?? [],
+      ...(typeof p.aggregateId === 'string' ? { aggregateId: p.aggregateId } : {}),
+    });
+  });
 }

@@ -46,7 +46,12 @@ export interface Flows {
   list(
     partnerId: string,
     page: Page,
-    filter: { status?: 'ENABLED' | 'DISABLED'; type?: string; customerId?: string; includeDeleted?: boolean },
+    filter: {
+      status?: 'ENABLED' | 'DISABLED' | undefined;
+      type?: string | undefined;
+      customerId?: string | undefined;
+      includeDeleted?: boolean | undefined;
+    },
   ): Promise<PageResult<FlowRow>>;
   delete(partnerId: string, id: string): Promise<FlowRow>;
   setStatus(partnerId: string, id: string, status: 'ENABLED' | 'DISABLED'): Promise<FlowRow>;

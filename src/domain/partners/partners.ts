@@ -7,6 +7,9 @@ import type { SecretBox } from '../../infra/lib/secret-box.ts';
 import { randomToken } from '../../infra/lib/secret-box.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import { SUBSCRIBABLE_EVENTS } from '../../infra/events/outbox.ts';
+import { checkCallbackUrl } from '../webhooks/url-safety.ts';
+// The whitelist entry syntax is the one the auth hook matches requests against.
+import { isValidIpOrCidr } from '../../api/auth.ts';
 
 /**
  * Partners and their credentials. API secrets and webhook secrets are stored sealed under the
@@ -48,9 +51,23 @@ export interface Partners {
   resolveKey(apiKey: string): Promise<ResolvedKey | null>;
   get(partnerId: string): Promise<PartnerSettings>;
   list(): Promise<PartnerSettings[]>;
+  /** Stores the settings as given (operator tools, tests); partner requests use the `update*` methods. */
   setCallbackUrl(partnerId: string, url: string): Promise<void>;
   setSubscribedEvents(partnerId: string, events: string[]): Promise<void>;
   setIpWhitelist(partnerId: string, ips: string[]): Promise<void>;
+  /**
+   * A partner's own settings change: each checks its input (an error naming the field, nothing
+   * stored), stores it and returns what was stored. An empty URL clears the callback URL (SSRF
+   * checks apply outside the sandbox); an empty IP list lifts the restriction.
+   */
+  updateCallbackUrl(partnerId: string, url: string): Promise<string>;
+  updateSubscribedEvents(partnerId: string, events: string[]): Promise<string[]>;
+  updateIpWhitelist(partnerId: string, ips: string[]): Promise<string[]>;
+  /** Where each partner's webhooks go, for the fan-out (inside its transaction when `q` is one). Unknown ids are left out. */
+  webhookTargets(
+    partnerIds: readonly string[],
+    q?: Kysely<DB>,
+  ): Promise<Map<string, { callbackUrl: string | null; subscribedEvents: string[] }>>;
   /** Webhook signing secrets, newest first (two during a rotation overlap). */
   webhookSecrets(partnerId: string): Promise<string[]>;
   rotateWebhookSecret(partnerId: string): Promise<string>;
@@ -73,6 +90,8 @@ export function createPartners(deps: {
   clock: Clock;
   keyPrefix: string;
   keyCacheTtlMs: number;
+  /** Sandbox: callback URLs may point at private and local hosts. */
+  allowPrivateCallbacks: boolean;
 }): Partners {
   const { db, box, ids, clock } = deps;
   // Decrypting a secret per request would cost a DB round trip and an AES operation; a short
@@ -113,6 +132,31 @@ export function createPartners(deps: {
       ipWhitelist: p.ip_whitelist,
       createdAt: p.created_at,
     };
+  }
+
+  async function setCallbackUrl(partnerId: string, url: string) {
+    await db
+      .updateTable('partners')
+      .set({ callback_url: url === '' ? null : url, updated_at: clock.now() })
+      .where('id', '=', partnerId)
+      .execute();
+  }
+
+  async function setSubscribedEvents(partnerId: string, events: string[]) {
+    await db
+      .updateTable('partners')
+      .set({ subscribed_events: JSON.stringify([...new Set(events)]), updated_at: clock.now() })
+      .where('id', '=', partnerId)
+      .execute();
+  }
+
+  async function setIpWhitelist(partnerId: string, ips: string[]) {
+    await db
+      .updateTable('partners')
+      .set({ ip_whitelist: JSON.stringify([...new Set(ips)]), updated_at: clock.now() })
+      .where('id', '=', partnerId)
+      .execute();
+    invalidate(partnerId);
   }
 
   return {
@@ -240,29 +284,47 @@ export function createPartners(deps: {
       }));
     },
 
-    async setCallbackUrl(partnerId, url) {
-      await db
-        .updateTable('partners')
-        .set({ callback_url: url === '' ? null : url, updated_at: clock.now() })
-        .where('id', '=', partnerId)
-        .execute();
-    },
-
-    async setSubscribedEvents(partnerId, events) {
-      await db
-        .updateTable('partners')
-        .set({ subscribed_events: JSON.stringify([...new Set(events)]), updated_at: clock.now() })
-        .where('id', '=', partnerId)
-        .execute();
-    },
+    setCallbackUrl,
+    setSubscribedEvents,
 
     async setIpWhitelist(partnerId, ips) {
-      await db
-        .updateTable('partners')
-        .set({ ip_whitelist: JSON.stringify([...new Set(ips)]), updated_at: clock.now() })
-        .where('id', '=', partnerId)
+      await setIpWhitelist(partnerId, ips);
+    },
+
+    async updateCallbackUrl(partnerId, raw) {
+      const url = raw.trim();
+      if (url !== '') {
+        const problem = await checkCallbackUrl(url, { allowPrivate: deps.allowPrivateCallbacks });
+        if (problem) throw new AppError('INVALID_PARAMETERS', problem);
+      }
+      await setCallbackUrl(partnerId, url);
+      return url;
+    },
+
+    async updateSubscribedEvents(partnerId, events) {
+      const unknown = events.find((e) => !(SUBSCRIBABLE_EVENTS as readonly string[]).includes(e));
+      if (unknown !== undefined)
+        throw new AppError('INVALID_PARAMETERS', `events: unknown event "${unknown}" (available: ${SUBSCRIBABLE_EVENTS.join(', ')})`);
+      await setSubscribedEvents(partnerId, events);
+      return [...new Set(events)];
+    },
+
+    async updateIpWhitelist(partnerId, raw) {
+      const ips = raw.map((s) => s.trim());
+      const bad = ips.find((ip) => !isValidIpOrCidr(ip));
+      if (bad !== undefined) throw new AppError('INVALID_PARAMETERS', `ipWhiteList: "${bad}" is not an IP address or CIDR range`);
+      await setIpWhitelist(partnerId, ips);
+      return ips;
+    },
+
+    async webhookTargets(partnerIds, q = db) {
+      if (partnerIds.length === 0) return new Map();
+      const rows = await q
+        .selectFrom('partners')
+        .select(['id', 'callback_url', 'subscribed_events'])
+        .where('id', 'in', [...new Set(partnerIds)])
         .execute();
-      invalidate(partnerId);
+      return new Map(rows.map((r) => [r.id, { callbackUrl: r.callback_url, subscribedEvents: r.subscribed_events }]));
     },
 
     async webhookSecrets(partnerId) {
@@ -300,4 +362,9 @@ export function createPartners(deps: {
       return row ? { apiKey: row.api_key, apiSecret: box.open(row.secret_enc) } : null;
     },
   };
+}
+
+/** Whether a partner exists (inside the caller's transaction when `q` is one). */
+export async function partnerExists(q: Kysely<DB>, partnerId: string): Promise<boolean> {
+  return (await q.selectFrom('partners').select('id').where('id', '=', partnerId).executeTakeFirst()) !== undefined;
 }

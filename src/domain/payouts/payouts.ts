@@ -68,7 +68,7 @@ export interface Payouts {
   list(
     partnerId: string,
     page: Page,
-    filter: { status?: PayoutRow['status']; tradeId?: string; customerId?: string },
+    filter: { status?: PayoutRow['status'] | undefined; tradeId?: string | undefined; customerId?: string | undefined },
   ): Promise<PageResult<PayoutRow>>;
   /** The sandbox bank: reads submitted files, settles payouts on their date (or at once). */
   runSandboxBank(opts: { settleImmediately: boolean }): Promise<{ filesRead: number; settled: number }>;
@@ -345,4 +345,49 @@ export function createPayouts(o: PayoutsOptions): Payouts {
 /** For trades (and the invariant above): a trade's payout attempts, in order. */
 export async function payoutAttemptsOf(q: Kysely<DB>, tradeId: string): Promise<PayoutRow[]> {
   return q.selectFrom('payouts').selectAll().where('trade_id', '=', tradeId).orderBy('attempt').execute();
+}
+
+/** The payment files sent to the banks, for the operator API. */
+export interface PayoutBatchFiles {
+  /** The newest batches (up to 200), without their file contents. */
+  list(): Promise<
+    Pick<
+      Selectable<DB['payout_batches']>,
+      'id' | 'rail' | 'currency' | 'execution_date' | 'file_name' | 'file_format' | 'control_sum' | 'payout_count' | 'status' | 'created_at'
+    >[]
+  >;
+  /** One batch's payment file; throws not found for an unknown id. */
+  file(batchId: string): Promise<{ fileName: string; fileFormat: string; content: string }>;
+}
+
+export function createPayoutBatchFiles(db: Kysely<DB>): PayoutBatchFiles {
+  return {
+    list: () =>
+      db
+        .selectFrom('payout_batches')
+        .select([
+          'id',
+          'rail',
+          'currency',
+          'execution_date',
+          'file_name',
+          'file_format',
+          'control_sum',
+          'payout_count',
+          'status',
+          'created_at',
+        ])
+        .orderBy('created_at', 'desc')
+        .limit(200)
+        .execute(),
+    async file(batchId) {
+      const b = await db
+        .selectFrom('payout_batches')
+        .select(['file_name', 'file_content', 'file_format'])
+        .where('id', '=', batchId)
+        .executeTakeFirst();
+      if (!b) throw notFound('payout batch', batchId);
+      return { fileName: b.file_name, fileFormat: b.file_format, content: b.file_content };
+    },
+  };
 }

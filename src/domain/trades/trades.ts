@@ -36,7 +36,7 @@ export interface Trades {
   create(input: { depositIds: string[]; aggregateId?: string }): Promise<TradeRow | null>;
   settle(tradeId: string): Promise<TradeRow | null>;
   get(partnerId: string, id: string): Promise<TradeRow>;
-  list(partnerId: string, page: Page, filter: { status?: TradeRow['status'] }): Promise<PageResult<TradeRow>>;
+  list(partnerId: string, page: Page, filter: { status?: TradeRow['status'] | undefined }): Promise<PageResult<TradeRow>>;
   detail(row: TradeRow, q?: Kysely<DB>): Promise<Record<string, unknown>>;
 }
 
@@ -287,4 +287,17 @@ export async function lockTrade(tx: Transaction<DB>, tradeId: string): Promise<T
 /** For payouts: one trade by id. */
 export async function findTrade(q: Kysely<DB>, tradeId: string): Promise<TradeRow | undefined> {
   return q.selectFrom('trades').selectAll().where('id', '=', tradeId).executeTakeFirst();
+}
+
+/** Jobs whose payload this module writes: `trade.settle` and `payout.create` (a settled trade is paid out). */
+export function registerJobs(
+  queue: Pick<JobQueue, 'register'>,
+  deps: { trades: Pick<Trades, 'settle'>; payouts: { createForTrade(tradeId: string): Promise<unknown> } },
+): void {
+  queue.register(TRADE_SETTLE_JOB, async (p) => {
+    await deps.trades.settle(String(p.tradeId));
+  });
+  queue.register(PAYOUT_CREATE_JOB, async (p) => {
+    await deps.payouts.createForTrade(String(p.tradeId));
+  });
 }

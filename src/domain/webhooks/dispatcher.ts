@@ -49,7 +49,7 @@ export interface WebhookDispatcherDeps {
   db: Kysely<DB>;
   clock: Clock;
   ids: IdGenerator;
-  partners: Pick<Partners, 'webhookSecrets' | 'webhookSigningKey'>;
+  partners: Pick<Partners, 'webhookSecrets' | 'webhookSigningKey' | 'webhookTargets'>;
   horizon: EventHorizon;
   logger: Logger;
   config: WebhookConfig;
@@ -112,16 +112,22 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
       if (stable <= last) return 0;
       const events = await tx
         .selectFrom('events')
-        .innerJoin('partners', 'partners.id', 'events.partner_id')
-        .select(['events.id', 'events.seq', 'events.partner_id', 'events.type', 'partners.callback_url', 'partners.subscribed_events'])
-        .where('events.seq', '>', last.toString())
-        .where('events.seq', '<=', stable.toString())
-        .orderBy('events.seq')
+        .select(['id', 'seq', 'partner_id', 'type'])
+        .where('seq', '>', last.toString())
+        .where('seq', '<=', stable.toString())
+        .orderBy('seq')
         .limit(config.fanoutBatchSizeMax)
         .execute();
+      const targets = await deps.partners.webhookTargets(
+        events.map((e) => e.partner_id),
+        tx,
+      );
       const now = clock.now();
       const rows = events
-        .filter((e) => e.callback_url && e.subscribed_events.includes(e.type))
+        .filter((e) => {
+          const t = targets.get(e.partner_id);
+          return t?.callbackUrl && t.subscribedEvents.includes(e.type);
+        })
         .map((e) => ({
           id: deps.ids.next('webhookDelivery'),
           partner_id: e.partner_id,

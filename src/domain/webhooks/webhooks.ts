@@ -6,6 +6,7 @@ import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { EventHorizon } from './horizon.ts';
 import { deliveredPayload } from './signing.ts';
+import type { Partners } from '../partners/partners.ts';
 
 /**
  * The partner-facing side of webhooks: the delivery log, manual redelivery and the pull feed
@@ -57,7 +58,10 @@ export interface EventPage {
 export type RedeliverInput = { eventId: string } | { from: Date; to: Date };
 
 export interface Webhooks {
-  listDeliveries(partnerId: string, q: { page: Page; eventId?: string; status?: DeliveryStatus }): Promise<PageResult<DeliveryView>>;
+  listDeliveries(
+    partnerId: string,
+    q: { page: Page; eventId?: string | undefined; status?: DeliveryStatus | undefined },
+  ): Promise<PageResult<DeliveryView>>;
   /** Queues new deliveries, due now, with the same webhook-id (event id) as the original. */
   redeliver(partnerId: string, input: RedeliverInput): Promise<{ count: number; deliveryIds: string[] }>;
   listEvents(partnerId: string, q: { after: bigint; limit: number }): Promise<EventPage>;
@@ -78,6 +82,7 @@ export function createWebhooks(deps: {
   ids: IdGenerator;
   clock: Clock;
   horizon: EventHorizon;
+  partners: Pick<Partners, 'get'>;
   notify: () => void;
 }): Webhooks {
   const { db, clock } = deps;
@@ -151,13 +156,8 @@ export function createWebhooks(deps: {
     },
 
     async redeliver(partnerId, input) {
-      const partner = await db
-        .selectFrom('partners')
-        .select(['callback_url', 'subscribed_events'])
-        .where('id', '=', partnerId)
-        .executeTakeFirst();
-      if (!partner) throw notFound('partner', partnerId);
-      if (!partner.callback_url) throw preconditionFailed('no callback URL is set: set one with POST /callback-url first');
+      const partner = await deps.partners.get(partnerId);
+      if (!partner.callbackUrl) throw preconditionFailed('no callback URL is set: set one with POST /callback-url first');
       let events: { id: string; seq: string }[];
       if ('eventId' in input) {
         // One named event is sent whatever the subscriptions say: the partner asked for it.
@@ -177,7 +177,7 @@ export function createWebhooks(deps: {
           .where('partner_id', '=', partnerId)
           .where('created_at', '>=', input.from)
           .where('created_at', '<=', input.to)
-          .where('type', 'in', partner.subscribed_events.length > 0 ? partner.subscribed_events : ['-']);
+          .where('type', 'in', partner.subscribedEvents.length > 0 ? partner.subscribedEvents : ['-']);
         const n = await inRange.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
         if (Number(n.n) > REDELIVER_EVENTS_MAX)
           throw new AppError(
