@@ -5,6 +5,7 @@ import type { IdGenerator } from '../../infra/lib/ids.ts';
 import type { Outbox } from '../../infra/events/outbox.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { FiatAsset } from '../../infra/lib/money.ts';
 import { validateBankAccountInput, type BankAccountInput } from './validation.ts';
 import type { PayeeVerifier } from './payee-verification.ts';
 import { paginate } from '../../infra/db/paginate.ts';
@@ -19,7 +20,7 @@ export type BankAccountRow = Selectable<BankAccountsTable>;
 export interface BankAccounts {
   add(partnerId: string, input: BankAccountInput & { customerId: string; statementFileName?: string | null }): Promise<BankAccountRow>;
   get(partnerId: string, id: string, customerId?: string): Promise<BankAccountRow>;
-  list(partnerId: string, page: Page, filter: { customerId?: string; currency?: string }): Promise<PageResult<BankAccountRow>>;
+  list(partnerId: string, page: Page, filter: { customerId?: string; currency?: FiatAsset }): Promise<PageResult<BankAccountRow>>;
 }
 
 /** The contract's `BankAccountDetailDto` plus our fields (verification, rail identifiers). */
