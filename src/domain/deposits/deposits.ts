@@ -10,7 +10,7 @@ import type { TransferLog } from '../../adapters/chains/types.ts';
 import { NETWORK_FAMILY } from '../../adapters/chains/networks.ts';
 import { hexToTron } from '../../adapters/chains/addresses.ts';
 import { depositAddressDetail, type DepositAddressRow } from '../deposit-addresses/deposit-addresses.ts';
-import { formatDecimal } from '../../infra/lib/money.ts';
+import { formatAmount, minorFromDb } from '../../infra/lib/money.ts';
 import { notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import { ACCOUNTS, type Ledger } from '../ledger/ledger.ts';
@@ -71,7 +71,7 @@ export function depositDetail(d: DepositRow, receiver: DepositAddressRow | null)
     customerId: d.customer_id,
     type: 'CRYPTO' as const,
     currency: d.currency,
-    amount: formatDecimal(BigInt(d.amount), 6),
+    amount: formatAmount(d.currency, minorFromDb(d.currency, d.amount)),
     senderBankAccount: null,
     senderCryptoAddress: null,
     receiverDepositAddress: receiver ? depositAddressDetail(receiver) : null,
@@ -108,7 +108,7 @@ export function depositListItem(d: DepositRow, customerName: string | null) {
     customerId: d.customer_id,
     customerName: customerName ?? '',
     currency: d.currency,
-    amount: formatDecimal(BigInt(d.amount), 6),
+    amount: formatAmount(d.currency, minorFromDb(d.currency, d.amount)),
     status: d.status,
     txid,
     voutIndexTxKey: `${txid}:${d.log_ordinal}`,
