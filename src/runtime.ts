@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ConfigError, parseMasterKey, type Config } from './config.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './infra/db/database.ts';
 import { createOpenRamp, type OpenRamp, type RuntimeSecrets } from './app.ts';
+import { FIAT_ASSETS } from './infra/lib/money.ts';
 import { isSandboxXpub, parseAccountXpub, SANDBOX_XPUBS, type NetworkFamily } from './adapters/chains/addresses.ts';
 
 /**
@@ -104,7 +105,7 @@ export async function startServer(
     const file = path.join(config.dataDir, SANDBOX_PARTNER_FILE);
     if (!existsSync(file)) {
       // A sandbox that pays out from the first deposit: fund each fiat treasury once.
-      for (const currency of ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'SGD'] as const) {
+      for (const currency of FIAT_ASSETS) {
         await openramp.services.payouts.fundTreasury(currency, SANDBOX_TREASURY_FUNDING_MINOR, `sandbox-initial-${currency}`);
       }
       const creds = await openramp.services.partners.create('Sandbox Partner');

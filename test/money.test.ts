@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { bpsOf, convert, formatDecimal, parseDecimal, parseRate } from '../src/infra/lib/money.ts';
+import { bpsOf, convert, formatDecimal, minor, parseDecimal, parseRate } from '../src/infra/lib/money.ts';
 import { computeQuote } from '../src/adapters/pricing/pricing.ts';
 
 describe('money math (bigint minor units, exact decimal rates)', () => {
@@ -51,7 +51,13 @@ describe('money math (bigint minor units, exact decimal rates)', () => {
         fc.bigInt({ min: 0n, max: 1000n }),
         (amount, [rv, rs], spreadBps, fixedFeeMinor) => {
           const rate = parseRate(formatDecimal(BigInt(rv), rs))!;
-          const q = computeQuote('USDT', 'EUR', amount, { rate, source: 'test', asOf: new Date(0) }, { spreadBps, fixedFeeMinor });
+          const q = computeQuote(
+            'USDT',
+            'EUR',
+            amount,
+            { rate, source: 'test', asOf: new Date(0) },
+            { spreadBps, fixedFeeMinor: minor('EUR', fixedFeeMinor) },
+          );
           const fees = q.spreadFee + q.fixedFee;
           if (q.grossAmount >= fees) assert.equal(q.toAmount + fees, q.grossAmount);
           else assert.equal(q.toAmount, 0n);

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { bpsOf, formatDecimal, formatRate, parseRate, type Rate } from '../src/infra/lib/money.ts';
+import { bpsOf, formatDecimal, formatRate, minor, parseRate, type Rate } from '../src/infra/lib/money.ts';
 import { AppError } from '../src/infra/lib/errors.ts';
 import type { Clock } from '../src/infra/lib/clock.ts';
 import { computeQuote, divideRate, quoteView, type FeeSchedule } from '../src/adapters/pricing/pricing.ts';
@@ -268,13 +268,13 @@ describe('ECB rate source over HTTP (local server serving the recorded fixture)'
 
 describe('quotes with itemised fees (spread, rail fixed fee, partner fee)', () => {
   const FIXED: Partial<Record<RailId, bigint>> = { SEPA_INSTANT: 25n, SEPA_CT: 100n };
-  const railSchedule = (spreadBps: number, partnerFeeBps: number, at: Date): FeeSchedule => ({
+  const railSchedule = (spreadBps: number, partnerFeeBps: number, at: Date): FeeSchedule<'EUR'> => ({
     spreadBps,
     partnerFeeBps,
-    fixedFeeMinor: 0n,
+    fixedFeeMinor: minor('EUR', 0n),
     forGross: (gross) => {
       const r = chooseRail('EUR', gross > 0n ? gross : 1n, at).id;
-      return { rail: r, fixedFeeMinor: FIXED[r] ?? 0n };
+      return { rail: r, fixedFeeMinor: minor('EUR', FIXED[r] ?? 0n) };
     },
   });
 
@@ -330,7 +330,7 @@ describe('quotes with itemised fees (spread, rail fixed fee, partner fee)', () =
       'EUR',
       1000_123456n,
       { rate: rate('0.92'), source: 'static', asOf: new Date(0) },
-      { spreadBps: 0, fixedFeeMinor: 10n },
+      { spreadBps: 0, fixedFeeMinor: minor('EUR', 10n) },
     );
     assert.equal(flat.rail, null);
     assert.equal(flat.partnerFee, 0n);

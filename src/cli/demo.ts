@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { signRequest, verifyWebhook, type WebhookEvent } from '../../sdk/src/index.ts';
 import type { Config } from '../config.ts';
 import { SANDBOX_PARTNER_FILE, SERVER_FILE } from '../runtime.ts';
+import { ASSET_SCALE } from '../infra/lib/money.ts';
 
 /**
  * `openramp demo` (docs/configuration.md): the integration guide's whole offramp journey against a running
@@ -610,8 +611,8 @@ export async function demoCommand(
     }
     timeoutMs = Number(values.timeout) * 1000;
   }
-  if (values.amount !== undefined && !/^\d{1,12}(\.\d{1,6})?$/.test(values.amount)) {
-    err('openramp demo: --amount must be a positive USDT amount with at most 6 decimals, e.g. 250');
+  if (values.amount !== undefined && !new RegExp(`^\\d{1,12}(\\.\\d{1,${ASSET_SCALE.USDT}})?$`).test(values.amount)) {
+    err(`openramp demo: --amount must be a positive USDT amount with at most ${ASSET_SCALE.USDT} decimals, e.g. 250`);
     return 2;
   }
   let url = values.url;

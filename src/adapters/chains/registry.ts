@@ -1,8 +1,7 @@
 import { NETWORK_FAMILY, NETWORKS, NETWORK_TOKENS, type Network } from './networks.ts';
 import type { NetworkFamily } from './addresses.ts';
 import { normalizeAddress, tronToHex } from './addresses.ts';
-import { parseDecimal } from '../../infra/lib/money.ts';
-import type { CryptoAsset } from '../../infra/lib/money.ts';
+import { ASSET_SCALE, parseAmount, type CryptoAsset, type Minor } from '../../infra/lib/money.ts';
 import { ConfigError } from '../../infra/lib/config-error.ts';
 
 /**
@@ -17,11 +16,12 @@ export interface TokenEntry {
   contract: string;
   /** The contract as users know it (base58 on Tron). */
   displayContract: string;
-  decimals: 6;
+  /** The contract's ERC-20/TRC-20 `decimals` (see TOKEN_DECIMALS). */
+  decimals: number;
   /** Below this a deposit is held and aggregated per flow (minor units). */
-  minimum: bigint;
+  minimum: Minor<CryptoAsset>;
   /** At or below this a transfer is ignored as dust (minor units). */
-  dust: bigint;
+  dust: Minor<CryptoAsset>;
 }
 
 export interface NetworkPolicy {
@@ -46,6 +46,18 @@ const MAINNET_CONTRACTS: Record<Network, Partial<Record<CryptoAsset, string>>> =
   TRX: { USDT: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t' },
 };
 
+/**
+ * The `decimals` of each allow-listed contract, per network: chain data, which may differ from
+ * OpenRamp's ASSET_SCALE for the asset (USDT has 18 decimals on some chains). Deposits are
+ * credited one raw token unit = one minor unit, so createRegistry refuses a token whose decimals
+ * differ from the asset's scale rather than credit it a power of ten off.
+ */
+const TOKEN_DECIMALS: Record<Network, Partial<Record<CryptoAsset, number>>> = {
+  ETH: { USDT: 6, USDC: 6 },
+  MATIC: { USDT: 6, USDC: 6 },
+  TRX: { USDT: 6 },
+};
+
 const DEFAULT_CONFIRMATIONS: Record<Network, number> = { ETH: 64, MATIC: 128, TRX: 20 };
 // Ethereum gas makes tiny deposits uneconomic to handle one by one; L2-like networks are cheap.
 const DEFAULT_MINIMUM: Record<Network, string> = { ETH: '10', MATIC: '1', TRX: '1' };
@@ -66,10 +78,10 @@ function contractHex(network: Network, s: string, setting: string): string {
   return n.toLowerCase();
 }
 
-function amount(env: Env, name: string, dflt: string): bigint {
+function amount<A extends CryptoAsset>(env: Env, name: string, dflt: string, currency: A): Minor<A> {
   const raw = env[name] ?? dflt;
-  const v = parseDecimal(raw, 6);
-  if (v === null) throw new ConfigError(name, `must be a decimal amount with at most 6 decimals, got "${raw}"`);
+  const v = parseAmount(currency, raw);
+  if (v === null) throw new ConfigError(name, `must be a decimal amount with at most ${ASSET_SCALE[currency]} decimals, got "${raw}"`);
   return v;
 }
 
@@ -91,14 +103,17 @@ export function createRegistry(env: Env = process.env): Registry {
       const setting = `OPENRAMP_TOKEN_${network}_${currency}`;
       const display = env[setting]?.trim() || MAINNET_CONTRACTS[network][currency];
       if (!display) continue;
+      const decimals = TOKEN_DECIMALS[network][currency];
+      if (decimals !== ASSET_SCALE[currency])
+        throw new Error(`${currency} on ${network}: contract decimals ${decimals} differ from the asset scale ${ASSET_SCALE[currency]}`);
       tokens.push({
         network,
         currency,
         contract: contractHex(network, display, setting),
         displayContract: display,
-        decimals: 6,
-        minimum: amount(env, `OPENRAMP_MIN_DEPOSIT_${network}`, DEFAULT_MINIMUM[network]),
-        dust: amount(env, `OPENRAMP_DUST_${network}`, DEFAULT_DUST),
+        decimals,
+        minimum: amount(env, `OPENRAMP_MIN_DEPOSIT_${network}`, DEFAULT_MINIMUM[network], currency),
+        dust: amount(env, `OPENRAMP_DUST_${network}`, DEFAULT_DUST, currency),
       });
     }
     policies.set(network, { network, family: NETWORK_FAMILY[network], useFinalizedTag: tag, fallbackConfirmations: conf, tokens });

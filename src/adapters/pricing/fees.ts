@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import { AppError, notFound } from '../../infra/lib/errors.ts';
-import { ASSET_SCALE, formatDecimal, parseAmount, type FiatAsset } from '../../infra/lib/money.ts';
+import { ASSET_SCALE, formatDecimal, minor, parseAmount, type FiatAsset } from '../../infra/lib/money.ts';
 import { RAILS, RAIL_IDS, chooseRail, type RailId } from '../rails/rails.ts';
 import type { FeeSchedule } from './pricing.ts';
 import { partnerExists } from '../../domain/partners/partners.ts';
@@ -53,7 +53,7 @@ export interface Fees {
    * amount (at the time of this call) and applies that rail's fixed fee. `q`: the transaction
    * when called inside one.
    */
-  forPartner(partnerId: string, currency: FiatAsset, rail?: RailId, q?: Kysely<DB>): Promise<FeeSchedule>;
+  forPartner<T extends FiatAsset>(partnerId: string, currency: T, rail?: RailId, q?: Kysely<DB>): Promise<FeeSchedule<T>>;
 }
 
 export interface FeeSchedules extends Fees {
@@ -161,18 +161,19 @@ export function createFees(deps: { db: Kysely<DB>; clock: Clock; defaults: Defau
       const base = { spreadBps: s.spreadBps, partnerFeeBps: s.partnerFeeBps };
       if (rail !== undefined) {
         if (RAILS[rail].currency !== currency) throw new AppError('INTERNAL', `rail ${rail} does not pay out ${currency}`);
-        return { ...base, rail, fixedFeeMinor: s.fixedFees[rail].amountMinor };
+        return { ...base, rail, fixedFeeMinor: minor(currency, s.fixedFees[rail].amountMinor) };
       }
       const at = clock.now();
       return {
         ...base,
         rail: null,
-        fixedFeeMinor: 0n,
+        fixedFeeMinor: minor(currency, 0n),
         // The rail the payout will use for this gross amount (a zero gross is never paid out;
-        // price it as the smallest payment).
+        // price it as the smallest payment). chooseRail returns a rail of `currency`, so its fee
+        // is in `currency` too.
         forGross: (gross) => {
           const r = chooseRail(currency, gross > 0n ? gross : 1n, at).id;
-          return { rail: r, fixedFeeMinor: s.fixedFees[r].amountMinor };
+          return { rail: r, fixedFeeMinor: minor(currency, s.fixedFees[r].amountMinor) };
         },
       };
     },

@@ -1,18 +1,23 @@
 import { AppError } from '../../infra/lib/errors.ts';
 import {
   ASSET_SCALE,
+  addMinor,
   convert,
   bpsOf,
-  formatDecimal,
+  formatAmount,
   formatRate,
   isCryptoAsset,
   isFiatAsset,
+  minor,
   mulRate,
   parseAmount,
   parseRate,
+  subMinor,
   type CryptoAsset,
   type FiatAsset,
+  type Minor,
   type Rate,
+  type Unbranded,
 } from '../../infra/lib/money.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { RailId } from '../rails/rails.ts';
@@ -84,12 +89,12 @@ export function divideRate(a: Rate, b: Rate, decimals: number): Rate {
 /**
  * A partner's fees for one payout (docs/pricing.md): a spread and an optional partner fee in basis points
  * of the gross fiat amount (each rounded up to the minor unit, `bpsOf`), and a fixed fee in minor
- * units of the payout currency for the rail the payout will use.
+ * units of the payout currency `T` for the rail the payout will use.
  */
-export interface FeeSchedule {
+export interface FeeSchedule<T extends FiatAsset = FiatAsset> {
   spreadBps: number;
   /** Fixed fee in minor units of the fiat currency (the fee of `rail` when set). */
-  fixedFeeMinor: bigint;
+  fixedFeeMinor: Minor<T>;
   /** Revenue owed to the partner, in bps of gross; default 0. */
   partnerFeeBps?: number;
   /** The payout rail the fixed fee is for (null/absent: a flat fee, not tied to a rail). */
@@ -99,20 +104,21 @@ export interface FeeSchedule {
    * when present, computeQuote calls it with the gross amount and uses the rail and fixed fee it
    * returns instead of `rail`/`fixedFeeMinor` (see `Fees.forPartner` without a rail).
    */
-  forGross?: (grossMinor: bigint) => { rail: RailId; fixedFeeMinor: bigint };
+  forGross?: (grossMinor: Minor<T>) => { rail: RailId; fixedFeeMinor: Minor<T> };
 }
 
-export interface Quote {
-  fromCurrency: CryptoAsset;
-  toCurrency: FiatAsset;
-  fromAmount: bigint;
-  grossAmount: bigint; // fiat before fees, rounded down
-  spreadFee: bigint;
-  fixedFee: bigint;
-  partnerFee: bigint; // owed to the partner (not OpenRamp revenue, not paid to the customer)
+/** A quote from crypto `F` to fiat `T`: every fiat amount is a `Minor<T>`, the crypto a `Minor<F>`. */
+export interface Quote<F extends CryptoAsset = CryptoAsset, T extends FiatAsset = FiatAsset> {
+  fromCurrency: F;
+  toCurrency: T;
+  fromAmount: Minor<F>;
+  grossAmount: Minor<T>; // fiat before fees, rounded down
+  spreadFee: Minor<T>;
+  fixedFee: Minor<T>;
+  partnerFee: Minor<T>; // owed to the partner (not OpenRamp revenue, not paid to the customer)
   /** Rail the fixed fee was priced for (the expected payout rail); null for a flat fee. */
   rail: RailId | null;
-  toAmount: bigint; // net fiat paid out
+  toAmount: Minor<T>; // net fiat paid out
   remainderNum: bigint; // rounding remainder, fraction of one fiat minor unit
   remainderDen: bigint;
   rate: RateQuote;
@@ -124,54 +130,65 @@ export interface Quote {
  * remainderNum/remainderDen = amount × rate exactly. When the fees exceed gross, net is 0 (the
  * trade is canceled AMOUNT_BELOW_FEES and never booked).
  */
-export function computeQuote(from: CryptoAsset, to: FiatAsset, fromAmount: bigint, rate: RateQuote, fees: FeeSchedule): Quote {
-  const { out: gross, remainderNum, remainderDen } = convert(fromAmount, ASSET_SCALE[from], rate.rate, ASSET_SCALE[to]);
+export function computeQuote<F extends CryptoAsset, T extends FiatAsset>(
+  from: F,
+  to: T,
+  fromAmount: Minor<NoInfer<F>> | Unbranded,
+  rate: RateQuote,
+  fees: FeeSchedule<NoInfer<T>>,
+): Quote<F, T> {
+  const converted = convert(fromAmount, ASSET_SCALE[from], rate.rate, ASSET_SCALE[to]);
+  const gross = minor(to, converted.out);
   const fixed = fees.forGross ? fees.forGross(gross) : { rail: fees.rail ?? null, fixedFeeMinor: fees.fixedFeeMinor };
   if (fixed.fixedFeeMinor < 0n) throw new RangeError('fixed fee must not be negative');
   const spreadFee = bpsOf(gross, fees.spreadBps);
   const partnerFee = bpsOf(gross, fees.partnerFeeBps ?? 0);
   const fixedFee = fixed.fixedFeeMinor;
-  const toAmount = gross - spreadFee - fixedFee - partnerFee;
+  const toAmount = subMinor(subMinor(subMinor(gross, spreadFee), fixedFee), partnerFee);
   return {
     fromCurrency: from,
     toCurrency: to,
-    fromAmount,
+    fromAmount: minor(from, fromAmount),
     grossAmount: gross,
     spreadFee,
     fixedFee,
     partnerFee,
     rail: fixed.rail,
-    toAmount: toAmount > 0n ? toAmount : 0n,
-    remainderNum,
-    remainderDen,
+    toAmount: toAmount > 0n ? toAmount : minor(to, 0n),
+    remainderNum: converted.remainderNum,
+    remainderDen: converted.remainderDen,
     rate,
   };
 }
 
 /** Itemised fees as the API shows them (trade detail and trade preview alike). */
-export function feesView(currency: FiatAsset, f: { spreadFee: bigint; fixedFee: bigint; partnerFee: bigint }) {
-  const fs = ASSET_SCALE[currency];
+export function feesView<T extends FiatAsset>(
+  currency: T,
+  f: { spreadFee: Minor<NoInfer<T>> | Unbranded; fixedFee: Minor<NoInfer<T>> | Unbranded; partnerFee: Minor<NoInfer<T>> | Unbranded },
+) {
+  const spread = minor(currency, f.spreadFee);
+  const fixed = minor(currency, f.fixedFee);
+  const partner = minor(currency, f.partnerFee);
   return {
-    spread: formatDecimal(f.spreadFee, fs),
-    fixed: formatDecimal(f.fixedFee, fs),
-    partner: formatDecimal(f.partnerFee, fs),
-    total: formatDecimal(f.spreadFee + f.fixedFee + f.partnerFee, fs),
+    spread: formatAmount(currency, spread),
+    fixed: formatAmount(currency, fixed),
+    partner: formatAmount(currency, partner),
+    total: formatAmount(currency, addMinor(addMinor(spread, fixed), partner)),
   };
 }
 
-export function quoteView(q: Quote) {
-  const fs = ASSET_SCALE[q.toCurrency];
+export function quoteView<F extends CryptoAsset, T extends FiatAsset>(q: Quote<F, T>) {
   return {
     fromCurrency: q.fromCurrency,
     toCurrency: q.toCurrency,
-    fromAmount: formatDecimal(q.fromAmount, ASSET_SCALE[q.fromCurrency]),
-    toAmount: formatDecimal(q.toAmount, fs),
+    fromAmount: formatAmount(q.fromCurrency, q.fromAmount),
+    toAmount: formatAmount(q.toCurrency, q.toAmount),
     rate: formatRate(q.rate.rate),
     rateSource: q.rate.source,
     rateTime: q.rate.asOf.toISOString(),
     fees: feesView(q.toCurrency, q),
     rail: q.rail,
-    grossAmount: formatDecimal(q.grossAmount, fs),
+    grossAmount: formatAmount(q.toCurrency, q.grossAmount),
     indicative: true,
   };
 }

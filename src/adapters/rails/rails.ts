@@ -6,7 +6,7 @@
  * (`withRailOverrides`) to `chooseRail` / use it with `schedule`. Every default names its source.
  * Wall times are computed with `Intl.DateTimeFormat` (full ICU), never the process time zone.
  */
-import type { FiatAsset } from '../../infra/lib/money.ts';
+import type { FiatAsset, Minor, Unbranded } from '../../infra/lib/money.ts';
 import { type CalendarId, addBusinessDays, isBusinessDay, nextBusinessDay } from './calendars.ts';
 
 export type RailId =
@@ -37,7 +37,8 @@ export const RAIL_IDS: readonly RailId[] = [
   'MEPS',
 ];
 
-export type RailCurrency = FiatAsset; // 'EUR' | 'USD' | 'GBP' | 'CAD' | 'AUD' | 'SGD'
+/** Every fiat asset has at least one rail. */
+export type RailCurrency = FiatAsset;
 export type RailFileFormat = 'pain001' | 'nacha' | 'cpa005' | 'aba';
 
 export interface RailSpec {
@@ -371,7 +372,7 @@ export const DEFAULT_WIRE_THRESHOLD_MINOR = 100_000_000n;
 const withinMax = (spec: RailSpec, amountMinor: bigint) => spec.maxAmountMinor === null || amountMinor <= spec.maxAmountMinor;
 
 /**
- * The rail for a payout of `amountMinor` (minor units of `currency`) submitted at `at`:
+ * The rail for a payout of `amountMinor` (a `Minor` of `currency`) submitted at `at`:
  * - EUR: SEPA Instant up to its max (100,000.00), else SEPA Credit Transfer.
  * - USD: wire above `wireThresholdMinor` (default 1,000,000.00); otherwise Same Day ACH when
  *   `at` is on a Fed business day before the last same-day window (and within the same-day
@@ -382,7 +383,12 @@ const withinMax = (spec: RailSpec, amountMinor: bigint) => spec.maxAmountMinor =
  * - AUD: NPP (24/7); BECS when `preferBatch`.
  * - SGD: FAST up to its limit (200,000.00), else MEPS+.
  */
-export function chooseRail(currency: RailCurrency, amountMinor: bigint, at: Date, options: ChooseRailOptions = {}): RailSpec {
+export function chooseRail<C extends RailCurrency>(
+  currency: C,
+  amountMinor: Minor<NoInfer<C>> | Unbranded,
+  at: Date,
+  options: ChooseRailOptions = {},
+): RailSpec {
   if (typeof amountMinor !== 'bigint' || amountMinor <= 0n) throw new RangeError('amountMinor must be a positive bigint');
   assertInstant(at);
   const rails = options.rails ?? RAILS;

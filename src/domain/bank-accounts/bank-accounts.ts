@@ -5,6 +5,7 @@ import type { IdGenerator } from '../../infra/lib/ids.ts';
 import type { Outbox } from '../../infra/events/outbox.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { FiatAsset } from '../../infra/lib/money.ts';
 import { validateBankAccountInput, type BankAccountInput } from './validation.ts';
 import type { PayeeVerifier } from './payee-verification.ts';
 import { paginate } from '../../infra/db/paginate.ts';
@@ -23,7 +24,7 @@ export interface BankAccounts {
   list(
     partnerId: string,
     page: Page,
-    filter: { customerId?: string | undefined; currency?: string | undefined },
+    filter: { customerId?: string | undefined; currency?: FiatAsset | undefined },
   ): Promise<PageResult<BankAccountRow>>;
 }
 

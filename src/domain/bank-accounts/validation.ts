@@ -32,9 +32,11 @@ import {
   validateIBAN,
   ValidationErrorsIBAN,
 } from 'ibantools';
+import { FIAT_ASSETS, type FiatAsset } from '../../infra/lib/money.ts';
 
-export const FIAT_CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'SGD'] as const;
-export type FiatCurrency = (typeof FIAT_CURRENCIES)[number];
+/** The payout currencies are the fiat assets (one list, in money.ts). */
+export const FIAT_CURRENCIES = FIAT_ASSETS;
+export type FiatCurrency = FiatAsset;
 
 export interface BankAccountInput {
   [k: string]: unknown;

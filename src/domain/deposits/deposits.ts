@@ -19,7 +19,7 @@ import { findCustomer } from '../customers/customers.ts';
 import { findFlow, flowsFrom } from '../flows/flows.ts';
 import { createTransition } from '../../infra/events/state-machine.ts';
 import { DEPOSIT_MACHINE, decideAdvance, heldGroupReachesMinimum } from './state-machine.ts';
-import { formatDecimal } from '../../infra/lib/money.ts';
+import { formatAmount, minorFromDb } from '../../infra/lib/money.ts';
 import { AppError, invariantBroken, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import { ACCOUNTS, type Ledger } from '../ledger/ledger.ts';
@@ -81,7 +81,7 @@ export function depositDetail(d: DepositRow, receiver: DepositAddressRow | null)
     customerId: d.customer_id,
     type: 'CRYPTO' as const,
     currency: d.currency,
-    amount: formatDecimal(BigInt(d.amount), 6),
+    amount: formatAmount(d.currency, minorFromDb(d.currency, d.amount)),
     senderBankAccount: null,
     senderCryptoAddress: null,
     receiverDepositAddress: receiver ? depositAddressDetail(receiver) : null,
@@ -118,7 +118,7 @@ export function depositListItem(d: DepositRow, customerName: string | null) {
     customerId: d.customer_id,
     customerName: customerName ?? '',
     currency: d.currency,
-    amount: formatDecimal(BigInt(d.amount), 6),
+    amount: formatAmount(d.currency, minorFromDb(d.currency, d.amount)),
     status: d.status,
     txid,
     voutIndexTxKey: `${txid}:${d.log_ordinal}`,

@@ -1,5 +1,5 @@
-import { ASSET_SCALE, CRYPTO_ASSETS, FIAT_ASSETS, formatDecimal } from '../../infra/lib/money.ts';
-import type { Ledger } from './ledger.ts';
+import { ASSETS, addMinor, formatAmount, negMinor } from '../../infra/lib/money.ts';
+import { balanceIn, type Ledger } from './ledger.ts';
 
 /**
  * Partner-facing balances (`GET /balance`): per asset, what OpenRamp holds on behalf of the
@@ -16,9 +16,9 @@ export function createBalances(deps: { ledger: Ledger }): Balances {
       const crypto = await deps.ledger.balancesByPrefix(`liability:customer_crypto:${partnerId}:`);
       const fiat = await deps.ledger.balancesByPrefix(`liability:customer_fiat:${partnerId}:`);
       // Liabilities carry credit (negative) balances; the partner sees them as positive holdings.
-      return [...CRYPTO_ASSETS, ...FIAT_ASSETS].map((currency) => ({
+      return ASSETS.map((currency) => ({
         currency,
-        balance: formatDecimal(-((crypto.get(currency) ?? 0n) + (fiat.get(currency) ?? 0n)), ASSET_SCALE[currency]),
+        balance: formatAmount(currency, negMinor(addMinor(balanceIn(crypto, currency), balanceIn(fiat, currency)))),
       }));
     },
   };

@@ -53,12 +53,12 @@ export function tradeListItem(t: TradeRow) {
 }
 
 /** The rounding remainder (a fraction of one fiat minor unit) at the ledger's fine scale. */
-export function remainderAtFineScale(t: { remainder_num: string; remainder_den: string }): bigint {
+export function remainderAtFineScale(t: { to_currency: FiatAsset; remainder_num: string; remainder_den: string }): bigint {
   const num = BigInt(t.remainder_num);
   const den = BigInt(t.remainder_den);
-  // den is a power of ten (10^k): num/den minor units = num × 10^(fine − 2 − k) fine units.
+  // den is a power of ten (10^k): num/den minor units = num × 10^(fine − scale − k) fine units.
   const k = den.toString().length - 1;
-  const shift = ROUNDING_SCALE - 2 - k;
+  const shift = ROUNDING_SCALE - ASSET_SCALE[t.to_currency] - k;
   if (shift < 0) throw invariantBroken(`rate precision too high to book its rounding remainder exactly (10^${k})`);
   return num * 10n ** BigInt(shift);
 }

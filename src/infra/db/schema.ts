@@ -1,6 +1,11 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { CryptoAsset, FiatAsset, LedgerAsset } from '../lib/money.ts';
 
-/** Kysely table types. Money columns (later issues) are numeric(78,0) read as strings → bigint. */
+/**
+ * Kysely table types. Money columns are numeric(78,0) read as strings; repositories turn them into
+ * `Minor<A>` with `minorFromDb`. Currency columns carry their asset union (the migrations' check
+ * constraints hold the same lists), so a row's currency indexes `ASSET_SCALE` without a cast.
+ */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
@@ -58,7 +63,7 @@ export interface BankAccountsTable {
   id: string;
   partner_id: string;
   customer_id: string;
-  currency: string;
+  currency: FiatAsset;
   bank_name: string;
   account_no: string;
   account_name: string;
@@ -98,7 +103,7 @@ export interface DepositAddressesTable {
   customer_id: string;
   network: 'ETH' | 'MATIC' | 'TRX';
   family: 'EVM' | 'TRON';
-  currency: 'USDT' | 'USDC';
+  currency: CryptoAsset;
   address: string;
   derivation_index: number;
   status: 'PENDING' | 'VERIFIED' | 'REJECTED' | 'DELETED';
@@ -114,9 +119,9 @@ export interface FlowsTable {
   type: 'OFFRAMP' | 'ONRAMP';
   deposit_address_id: string;
   bank_account_id: string;
-  currency: 'USDT' | 'USDC';
+  currency: CryptoAsset;
   network: 'ETH' | 'MATIC' | 'TRX';
-  fiat_currency: string;
+  fiat_currency: FiatAsset;
   status: 'ENABLED' | 'DISABLED';
   deleted_at: Timestamp | null;
   version: number;
@@ -200,7 +205,7 @@ export interface DepositsTable {
   deposit_address_id: string;
   flow_id: string | null;
   network: 'ETH' | 'MATIC' | 'TRX';
-  currency: 'USDT' | 'USDC';
+  currency: CryptoAsset;
   token_contract: string;
   tx_hash: string;
   log_ordinal: number;
@@ -305,9 +310,9 @@ export interface TradesTable {
   bank_account_id: string;
   deposit_key: string;
   deposit_ids: Json<string[]>;
-  from_currency: string;
+  from_currency: CryptoAsset;
   from_amount: string;
-  to_currency: string;
+  to_currency: FiatAsset;
   gross_amount: string;
   spread_fee: string;
   fixed_fee: string;
@@ -337,7 +342,7 @@ export interface LedgerEntriesTable {
   id: Generated<string>;
   journal_id: string;
   account: string;
-  asset: string;
+  asset: LedgerAsset;
   /** Signed minor units (debit positive), numeric(78,0) as a string. */
   amount: string;
   created_at: Timestamp;
@@ -346,7 +351,7 @@ export interface LedgerEntriesTable {
 export interface PayoutBatchesTable {
   id: string;
   rail: string;
-  currency: string;
+  currency: FiatAsset;
   execution_date: string;
   file_format: string;
   file_name: string;
@@ -367,7 +372,7 @@ export interface PayoutsTable {
   bank_account_id: string;
   attempt: number;
   previous_payout_id: string | null;
-  currency: string;
+  currency: FiatAsset;
   amount: string;
   rail: string;
   status: 'PENDING' | 'SUBMITTED' | 'SETTLED' | 'RETURNED';
@@ -412,7 +417,7 @@ export interface PartnerFeeSchedulesTable {
 export interface PartnerRailFeesTable {
   partner_id: string;
   rail: string;
-  currency: string;
+  currency: FiatAsset;
   /** Minor units of `currency`. */
   fixed_fee: string;
 }

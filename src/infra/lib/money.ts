@@ -2,19 +2,61 @@
  * Money is bigint minor units end to end, branded per asset so the type system keeps assets
  * apart; decimal strings exist only at the edges (API, payment files). No float ever touches an
  * amount.
+ *
+ * These two lists are the only lists of assets: every other list (TypeBox enums, loops over
+ * currencies, schema column types) derives from them.
  */
 export const CRYPTO_ASSETS = ['USDT', 'USDC'] as const;
 export const FIAT_ASSETS = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'SGD'] as const;
+/** Crypto first, then fiat: the order partner balances are listed in. */
+export const ASSETS = [...CRYPTO_ASSETS, ...FIAT_ASSETS] as const;
 export type CryptoAsset = (typeof CRYPTO_ASSETS)[number];
 export type FiatAsset = (typeof FIAT_ASSETS)[number];
 export type Asset = CryptoAsset | FiatAsset;
 
-export const ASSET_SCALE: Record<Asset, number> = { USDT: 6, USDC: 6, USD: 2, EUR: 2, GBP: 2, CAD: 2, AUD: 2, SGD: 2 };
+/**
+ * Decimals of one unit of each asset in OpenRamp's books: the only place an asset's scale is
+ * written down. A token's decimals on chain are a property of its contract and live in the token
+ * registry (they happen to match today).
+ */
+export const ASSET_SCALE: Readonly<Record<Asset, number>> = { USDT: 6, USDC: 6, USD: 2, EUR: 2, GBP: 2, CAD: 2, AUD: 2, SGD: 2 };
 
 declare const assetBrand: unique symbol;
 export type Minor<A extends Asset> = bigint & { readonly [assetBrand]: A };
 
+/**
+ * A bigint that carries no asset brand. Transitional: the ledger and the payment-file inputs
+ * accept it next to `Minor<A>` only until the payout module passes branded amounts; it still
+ * refuses an amount branded for another asset. New code passes `Minor<A>`.
+ */
+export type Unbranded = bigint & { readonly [assetBrand]?: never };
+
 export const minor = <A extends Asset>(_asset: A, v: bigint): Minor<A> => v as Minor<A>;
+
+/*
+ * Arithmetic that keeps the brand. Plain `+`/`-` on two Minor values compiles (both are bigints)
+ * but yields an unbranded bigint; these helpers only accept amounts of one asset (`NoInfer` stops
+ * TypeScript from widening A to a union of both arguments' assets).
+ */
+export const addMinor = <A extends Asset>(a: Minor<A>, b: Minor<NoInfer<A>>): Minor<A> => (a + b) as Minor<A>;
+export const subMinor = <A extends Asset>(a: Minor<A>, b: Minor<NoInfer<A>>): Minor<A> => (a - b) as Minor<A>;
+export const negMinor = <A extends Asset>(a: Minor<A>): Minor<A> => -a as Minor<A>;
+export function sumMinor<A extends Asset>(asset: A, values: Iterable<Minor<NoInfer<A>>>): Minor<A> {
+  let total = 0n;
+  for (const v of values) total += v;
+  return minor(asset, total);
+}
+
+const INTEGER_RE = /^-?\d+$/;
+
+/**
+ * The repository edge: a numeric(78,0) column read as text (or a `sum(...)::text`) → a branded
+ * amount. A value that is not an integer means the row is corrupt, never user input, so it throws.
+ */
+export function minorFromDb<A extends Asset>(asset: A, text: string): Minor<A> {
+  if (!INTEGER_RE.test(text)) throw new RangeError(`not an integer amount of ${asset} from the database: "${text}"`);
+  return minor(asset, BigInt(text));
+}
 
 export function isCryptoAsset(s: string): s is CryptoAsset {
   return (CRYPTO_ASSETS as readonly string[]).includes(s);
@@ -22,6 +64,20 @@ export function isCryptoAsset(s: string): s is CryptoAsset {
 export function isFiatAsset(s: string): s is FiatAsset {
   return (FIAT_ASSETS as readonly string[]).includes(s);
 }
+export function isAsset(s: string): s is Asset {
+  return (ASSETS as readonly string[]).includes(s);
+}
+
+/**
+ * The ledger books each trade's rounding remainder (a fraction of one fiat minor unit) exactly, in
+ * a fine sub-unit of the fiat asset: 10^-ROUNDING_SCALE of a unit, as its own ledger asset
+ * "EUR:e26". Those amounts are not minor units of the asset, so they are never `Minor<A>`.
+ */
+export const ROUNDING_SCALE = 26;
+export type RoundingAsset = `${FiatAsset}:e${typeof ROUNDING_SCALE}`;
+/** What a ledger line is denominated in. */
+export type LedgerAsset = Asset | RoundingAsset;
+export const roundingAsset = (currency: FiatAsset): RoundingAsset => `${currency}:e${ROUNDING_SCALE}`;
 
 const DECIMAL_RE = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
 
@@ -95,7 +151,12 @@ export function convert(
   return { out: num / den, remainderNum: num % den, remainderDen: den };
 }
 
-/** amount × bps / 10000, rounded up (fees never round in the payer's favour by accident). */
+/**
+ * amount × bps / 10000, rounded up (fees never round in the payer's favour by accident). A fee on
+ * a `Minor<A>` is a `Minor<A>`.
+ */
+export function bpsOf<A extends Asset>(amount: Minor<A>, bps: number): Minor<A>;
+export function bpsOf(amount: bigint, bps: number): bigint;
 export function bpsOf(amount: bigint, bps: number): bigint {
   if (!Number.isInteger(bps) || bps < 0 || bps > 10_000) throw new RangeError('bps must be an integer 0..10000');
   return (amount * BigInt(bps) + 9_999n) / 10_000n;

@@ -36,7 +36,7 @@ import {
   requiredText,
   tailReferences,
 } from './common.ts';
-import type { FileBatch, PaymentFile } from './types.ts';
+import type { FileBatch, PaymentFile, PayoutCurrency } from './types.ts';
 
 const FORMAT = 'ABA';
 const RECORD_LENGTH = 120;
@@ -51,7 +51,7 @@ export interface AbaOptions {
   selfBalancing?: boolean;
 }
 
-export function buildAba(batch: FileBatch, opts: AbaOptions = {}): PaymentFile {
+export function buildAba<C extends PayoutCurrency>(batch: FileBatch<C>, opts: AbaOptions = {}): PaymentFile<C> {
   const { totalMinor } = checkBatch(FORMAT, batch, {
     currencies: ['AUD'],
     maxAmountMinor: ABA_MAX_AMOUNT_MINOR,

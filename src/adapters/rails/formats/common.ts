@@ -7,6 +7,7 @@
  * file will not become writable by retrying, so workers must not retry it (docs/errors.md).
  */
 import { preconditionFailed, type AppError } from '../../../infra/lib/errors.ts';
+import { minor, type Minor } from '../../../infra/lib/money.ts';
 import type { FileBatch, PaymentInstruction, PayoutCurrency } from './types.ts';
 
 export function formatError(format: string, message: string): AppError {
@@ -274,7 +275,11 @@ export interface BatchRules {
  * Checks what every format needs of a batch and returns its total: at least one instruction, one
  * currency the format carries, amounts in (0, max], endToEndIds present, ≤ 35 and unique.
  */
-export function checkBatch(format: string, batch: FileBatch, rules: BatchRules): { currency: PayoutCurrency; totalMinor: bigint } {
+export function checkBatch<C extends PayoutCurrency>(
+  format: string,
+  batch: FileBatch<C>,
+  rules: BatchRules,
+): { currency: C; totalMinor: Minor<C> } {
   const list = batch.instructions;
   const first = list[0];
   if (first === undefined) throw formatError(format, 'a payment file needs at least one instruction');
@@ -285,7 +290,7 @@ export function checkBatch(format: string, batch: FileBatch, rules: BatchRules):
   }
   const seen = new Set<string>();
   let totalMinor = 0n;
-  list.forEach((ins: PaymentInstruction, i) => {
+  list.forEach((ins: PaymentInstruction<C>, i) => {
     const where = `instruction ${i + 1} (${ins.payoutId})`;
     if (ins.currency !== currency) throw formatError(format, `${where} is in ${ins.currency}; the file is in ${currency}`);
     if (typeof ins.amountMinor !== 'bigint') throw formatError(format, `${where}: amountMinor must be a bigint`);
@@ -299,7 +304,7 @@ export function checkBatch(format: string, batch: FileBatch, rules: BatchRules):
     seen.add(ins.endToEndId);
     totalMinor += ins.amountMinor;
   });
-  return { currency, totalMinor };
+  return { currency, totalMinor: minor(currency, totalMinor) };
 }
 
 /**

@@ -75,7 +75,7 @@ import {
   zonedDateTime,
   type CalendarDate,
 } from './common.ts';
-import type { FileBatch, PaymentFile } from './types.ts';
+import type { FileBatch, PaymentFile, PayoutCurrency } from './types.ts';
 
 const FORMAT = 'CPA-005';
 export const CPA005_RECORD_LENGTH = 1464;
@@ -92,7 +92,7 @@ export interface Cpa005Options {
   transactionType?: string;
 }
 
-export function buildCpa005(batch: FileBatch, opts: Cpa005Options = {}): PaymentFile {
+export function buildCpa005<C extends PayoutCurrency>(batch: FileBatch<C>, opts: Cpa005Options = {}): PaymentFile<C> {
   const { totalMinor } = checkBatch(FORMAT, batch, {
     currencies: ['CAD'],
     maxAmountMinor: CPA005_MAX_AMOUNT_MINOR,

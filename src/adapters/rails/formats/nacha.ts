@@ -47,7 +47,7 @@ import {
   yymmdd,
   zonedDateTime,
 } from './common.ts';
-import type { FileBatch, PaymentFile } from './types.ts';
+import type { FileBatch, PaymentFile, PayoutCurrency } from './types.ts';
 
 const FORMAT = 'NACHA';
 const RECORD_LENGTH = 94;
@@ -68,7 +68,7 @@ export interface NachaOptions {
   remittanceAddenda?: boolean;
 }
 
-export function buildNacha(batch: FileBatch, opts: NachaOptions): PaymentFile {
+export function buildNacha<C extends PayoutCurrency>(batch: FileBatch<C>, opts: NachaOptions): PaymentFile<C> {
   if (opts.secCode !== 'PPD' && opts.secCode !== 'CCD') throw formatError(FORMAT, `unsupported SEC code "${opts.secCode}"`);
   const { totalMinor } = checkBatch(FORMAT, batch, {
     currencies: ['USD'],

@@ -26,7 +26,7 @@
  */
 import { composeIBAN } from 'ibantools';
 import { isValidBic, isValidIban, normalizeSortCode } from '../../../domain/bank-accounts/validation.ts';
-import { ASSET_SCALE, formatDecimal } from '../../../infra/lib/money.ts';
+import { ASSET_SCALE, FIAT_ASSETS, formatDecimal } from '../../../infra/lib/money.ts';
 import { checkBatch, fileName, formatError, parseIsoDate, requiredText, restrictText, SEPA_LATIN } from './common.ts';
 import type { Creditor, FileBatch, PaymentFile, PayoutCurrency } from './types.ts';
 
@@ -57,10 +57,10 @@ export interface Pain001Options {
   batchBooking?: boolean;
 }
 
-export function buildPain001(batch: FileBatch, opts: Pain001Options): PaymentFile {
+export function buildPain001<C extends PayoutCurrency>(batch: FileBatch<C>, opts: Pain001Options): PaymentFile<C> {
   if (!['SEPA', 'URGP', 'NURG'].includes(opts.serviceLevel)) throw formatError(FORMAT, `unknown serviceLevel "${opts.serviceLevel}"`);
   const { currency, totalMinor } = checkBatch(FORMAT, batch, {
-    currencies: ['EUR', 'GBP', 'SGD', 'USD', 'CAD', 'AUD'],
+    currencies: FIAT_ASSETS,
     maxAmountMinor: PAIN001_MAX_AMOUNT_MINOR,
     maxCount: 999_999_999,
   });

@@ -2,8 +2,15 @@
  * Inputs and outputs of the payment-file generators (docs/rails.md). The generators are pure: everything
  * they need, including the file's creation time and sequence numbers, comes in as arguments, so
  * the same batch always yields byte-identical files (a re-run after a crash writes the same file).
+ *
+ * Amounts are `Minor<C>` of the batch's currency C, so a file built for EUR refuses a USD amount
+ * at compile time (one currency per file is also checked at run time, for callers that hold the
+ * currency as a union).
  */
-export type PayoutCurrency = 'EUR' | 'USD' | 'GBP' | 'CAD' | 'AUD' | 'SGD';
+import type { FiatAsset, Minor, Unbranded } from '../../../infra/lib/money.ts';
+
+/** Every fiat asset can be paid out. */
+export type PayoutCurrency = FiatAsset;
 
 /** The beneficiary, as held by a validated bank account (src/domain/bank-accounts/validation.ts). */
 export interface Creditor {
@@ -23,12 +30,13 @@ export interface Creditor {
   address: string | null;
 }
 
-export interface PaymentInstruction {
+export interface PaymentInstruction<C extends PayoutCurrency = PayoutCurrency> {
   payoutId: string;
   /** ≤ 35 chars, unique within the batch; the reference the bank echoes back in returns. */
   endToEndId: string;
-  amountMinor: bigint;
-  currency: PayoutCurrency;
+  /** `Unbranded` only until the payout module passes `Minor<C>` (see money.ts). */
+  amountMinor: Minor<C> | Unbranded;
+  currency: C;
   creditor: Creditor;
   /** ≤ 140 chars; shown to the beneficiary where the format has room. */
   remittance: string;
@@ -65,14 +73,14 @@ export interface Debtor {
   abaFinancialInstitution?: string;
 }
 
-export interface FileBatch {
+export interface FileBatch<C extends PayoutCurrency = PayoutCurrency> {
   /** ≤ 35 chars; becomes the pain.001 MsgId and the file name. */
   batchId: string;
   createdAt: Date;
   /** YYYY-MM-DD: requested execution / effective entry / due / processing date. */
   executionDate: string;
   debtor: Debtor;
-  instructions: PaymentInstruction[];
+  instructions: PaymentInstruction<C>[];
   instant?: boolean;
   sameDay?: boolean;
   /**
@@ -90,12 +98,12 @@ export interface PaymentReference {
   reference: string;
 }
 
-export interface PaymentFile {
+export interface PaymentFile<C extends PayoutCurrency = PayoutCurrency> {
   filename: string;
   contentType: string;
   content: string;
   /** Sum of the payouts in the file (a self-balancing ABA debit is not counted). */
-  controlSumMinor: bigint;
+  controlSumMinor: Minor<C>;
   /** Number of payouts in the file. */
   count: number;
   /** One per instruction, in input order. */
