@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
+import { openOfframpFlow } from './helpers/pipeline.ts';
 import { createAdjustableClock, systemClock, type AdjustableClock } from '../src/infra/lib/clock.ts';
 import type { Network } from '../src/adapters/chains/networks.ts';
 
@@ -48,14 +49,9 @@ describe('deposit detection on the sandbox chain', () => {
     });
     customer = await onboard(ctx, { name: 'Dana Deposit' });
     for (const network of ['ETH', 'TRX'] as const) {
-      const r = await call(ctx, {
-        method: 'POST',
-        url: '/autoramp-flow/offramp',
-        body: { from: { customerId: customer.customerId, currency: 'USDT', network }, to: customer.bankAccountId },
-      });
-      assert.equal(r.status, 200, r.body);
-      addr[network] = r.json.data.depositAddress;
-      flowId[network] = r.json.flowId;
+      const r = await openOfframpFlow(ctx, { ...customer, network });
+      addr[network] = r.depositAddress;
+      flowId[network] = r.flowId;
     }
   });
   after(() => ctx.close());

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signRequest } from '../sdk/src/index.ts';
 import { createTestContext, type TestContext } from './helpers/harness.ts';
+import { pipelineRound } from './helpers/pipeline.ts';
 import { expectOnce, loadGuideSamples, removeOnExit, replaceOnce, sampleEnv } from './helpers/guide-samples.ts';
 import { REFERENCE, skipWithoutReference } from './helpers/reference.ts';
 import { createAdjustableClock } from '../src/infra/lib/clock.ts';
@@ -128,17 +129,8 @@ describe("the guide's Flask webhook handler receives the offramp webhooks", {
     removeDir?.();
   });
 
-  /** Sandbox chain, scanners, jobs, payouts and webhook deliveries, one round at a time (as test/payouts-e2e does). */
-  async function round() {
-    const s = ctx.openramp.services;
-    clock.advance(3000);
-    await s.sandboxChain!.produceBlocks();
-    for (const n of ['ETH', 'MATIC', 'TRX'] as const) await s.scanners[n].tick();
-    while ((await s.jobs.runDue()) > 0);
-    await s.payouts.runBatcher();
-    await s.payouts.runSandboxBank({ settleImmediately: true });
-    await s.webhookDispatcher.runOnce();
-  }
+  /** Sandbox chain, scanners, jobs, payouts and webhook deliveries, one round at a time. */
+  const round = () => pipelineRound(ctx, { deliverWebhooks: true });
 
   it('DEPOSIT_RECEIVED, DEPOSIT_APPROVED, TRADE_CREATED and TRADE_SETTLED reach the handlers, all answered 200', async () => {
     await api('POST', '/callback-url', { callbackUrl });

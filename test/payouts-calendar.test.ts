@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
+import { call, createTestContext, type TestContext } from './helpers/harness.ts';
+import { mockDeposit, offrampCustomer, pipelineRound, runPipeline } from './helpers/pipeline.ts';
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import { REFERENCE, referencePath, skipWithoutReference } from './helpers/reference.ts';
 import { parsePain001 } from '../src/adapters/rails/formats/parsers.ts';
@@ -40,38 +41,13 @@ describe('payouts follow the rail calendar and cut-offs (SEPA CT around Easter 2
   });
   after(() => ctx.close());
 
-  async function round() {
-    const s = ctx.openramp.services;
-    await s.sandboxChain!.produceBlocks();
-    await s.scanners.TRX.tick();
-    while ((await s.jobs.runDue()) > 0);
-    await s.payouts.runBatcher();
-    await s.payouts.runSandboxBank({ settleImmediately: false });
-  }
+  // The test sets the time itself (`at`); payouts settle on their expected arrival date.
+  const round = () => pipelineRound(ctx, { advanceMs: 0, settleImmediately: false });
 
   it('is dated to the next T2 business day and arrives a business day later', async () => {
-    const c = await onboard(ctx, { name: 'Large Larry' });
-    const f = await call(ctx, {
-      method: 'POST',
-      url: '/autoramp-flow/offramp',
-      body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId },
-    });
-    await call(ctx, {
-      method: 'POST',
-      url: '/deposit/mock',
-      body: {
-        currency: 'USDT',
-        amount: '120000',
-        senderName: 'S',
-        senderAccountNo: 'x',
-        receiverAccountNo: f.json.data.depositAddress,
-        network: 'TRX',
-      },
-    });
-    for (let i = 0; i < 4; i++) {
-      clock.advance(2000);
-      await round();
-    }
+    const c = await offrampCustomer(ctx, { name: 'Large Larry' });
+    await mockDeposit(ctx, { to: c.depositAddress, amount: '120000' });
+    await runPipeline(ctx, 4, { advanceMs: 2000, settleImmediately: false });
     const p = await ctx.openramp.services.db
       .selectFrom('payouts')
       .selectAll()

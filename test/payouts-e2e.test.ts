@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
+import { call, createTestContext, type TestContext } from './helpers/harness.ts';
+import { mockDeposit, offrampCustomer, runPipeline } from './helpers/pipeline.ts';
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import { REFERENCE, referencePath, skipWithoutReference } from './helpers/reference.ts';
 import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../src/adapters/rails/formats/parsers.ts';
@@ -40,40 +41,12 @@ describe('end to end: mock deposit → trade → payout file → settled, for ea
   });
   after(() => ctx.close());
 
-  async function pipeline(steps = 6) {
-    const s = ctx.openramp.services;
-    for (let i = 0; i < steps; i++) {
-      clock.advance(3000);
-      await s.sandboxChain!.produceBlocks();
-      for (const n of ['ETH', 'MATIC', 'TRX'] as const) await s.scanners[n].tick();
-      while ((await s.jobs.runDue()) > 0);
-      await s.payouts.runBatcher();
-      await s.payouts.runSandboxBank({ settleImmediately: true });
-    }
-  }
+  /** Six rounds take a deposit through finality, trade, batch and settlement. */
+  const pipeline = (rounds = 6) => runPipeline(ctx, rounds);
 
   async function offramp(currency: string, name: string, amount: string) {
-    const c = await onboard(ctx, { name, bank: { currency, accountName: name, ...BANKS[currency] } });
-    const f = await call(ctx, {
-      method: 'POST',
-      url: '/autoramp-flow/offramp',
-      body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId },
-    });
-    assert.equal(f.status, 200, f.body);
-    const m = await call(ctx, {
-      method: 'POST',
-      url: '/deposit/mock',
-      body: {
-        currency: 'USDT',
-        amount,
-        senderName: 'S',
-        senderAccountNo: 'x',
-        receiverAccountNo: f.json.data.depositAddress,
-        network: 'TRX',
-      },
-    });
-    assert.equal(m.status, 200, m.body);
-    return { ...c, flowId: f.json.flowId as string, txid: m.json.data.txid as string };
+    const c = await offrampCustomer(ctx, { name, bank: { currency, accountName: name, ...BANKS[currency] } });
+    return { ...c, txid: await mockDeposit(ctx, { to: c.depositAddress, amount }) };
   }
 
   async function payoutOf(txid: string) {

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
-import { createAdjustableClock, systemClock, type AdjustableClock } from '../src/infra/lib/clock.ts';
+import { call, createTestContext, type TestContext } from './helpers/harness.ts';
+import { depositAndConfirm, offrampCustomer, runJobsUntilIdle, runPipeline } from './helpers/pipeline.ts';
+import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import { ACCOUNTS } from '../src/domain/ledger/ledger.ts';
 
 const FIXTURE = readFileSync(new URL('./fixtures/ecb-eurofxref-daily.xml', import.meta.url), 'utf8');
@@ -18,36 +19,6 @@ function opsClient(ctx: () => TestContext) {
       ...(payload !== undefined ? { payload: payload as object } : {}),
     });
     return { status: res.statusCode, json: res.json(), body: res.body };
-  };
-}
-
-/** Offramp flow for a fresh customer; returns a function that makes a confirmed deposit to it. */
-async function offrampTo(ctx: TestContext, clock: AdjustableClock, name: string) {
-  const c = await onboard(ctx, { name });
-  const f = await call(ctx, {
-    method: 'POST',
-    url: '/autoramp-flow/offramp',
-    body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId },
-  });
-  assert.equal(f.status, 200, f.body);
-  const addr = f.json.data.depositAddress as string;
-  return async (amount: string) => {
-    const m = await call(ctx, {
-      method: 'POST',
-      url: '/deposit/mock',
-      body: { currency: 'USDT', amount, senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr, network: 'TRX' },
-    });
-    assert.equal(m.status, 200, m.body);
-    clock.advance(5000);
-    await ctx.openramp.services.sandboxChain!.produceBlocks();
-    await ctx.openramp.services.scanners.TRX.tick();
-    const d = await ctx.openramp.services.db
-      .selectFrom('deposits')
-      .selectAll()
-      .where('tx_hash', '=', `0x${m.json.data.txid}`)
-      .executeTakeFirstOrThrow();
-    assert.equal(d.status, 'CONFIRMED');
-    return d;
   };
 }
 
@@ -180,11 +151,11 @@ describe('per-partner fee schedules: operator API, trades, ledger, preview', () 
   });
 
   it('a trade for the partner has exactly those itemised fees, books the partner fee as payable, and the ledger reconciles through payout', async () => {
-    const deposit = await offrampTo(ctx, clock, 'Fee Payer');
+    const { depositAddress } = await offrampCustomer(ctx, { name: 'Fee Payer' });
     const s = ctx.openramp.services;
-    const small = await deposit('1000.123456');
-    const large = await deposit('120000');
-    while ((await s.jobs.runDue()) > 0); // trade.create, trade.settle, payout.create
+    const small = await depositAndConfirm(ctx, { to: depositAddress, amount: '1000.123456' });
+    const large = await depositAndConfirm(ctx, { to: depositAddress, amount: '120000' });
+    await runJobsUntilIdle(ctx); // trade.create, trade.settle, payout.create
     const tradeOf = async (depositId: string) => {
       const t = await s.db.selectFrom('trades').selectAll().where('deposit_key', '=', depositId).executeTakeFirstOrThrow();
       const r = await call(ctx, { method: 'GET', url: `/trade/detail?id=${t.id}` });
@@ -225,11 +196,7 @@ describe('per-partner fee schedules: operator API, trades, ledger, preview', () 
 
     // Pay both out: the payouts take the rails the fixed fees were priced for.
     assert.equal((await ops('POST', '/ops/treasury/fund', { currency: 'EUR', amount: '1000000.00' })).status, 200);
-    for (let i = 0; i < 3; i++) {
-      while ((await s.jobs.runDue()) > 0);
-      await s.payouts.runBatcher();
-      await s.payouts.runSandboxBank({ settleImmediately: true });
-    }
+    await runPipeline(ctx, 3, { advanceMs: 0 });
     for (const t of [a, b]) {
       const p = await s.db.selectFrom('payouts').selectAll().where('trade_id', '=', t.row.id).executeTakeFirstOrThrow();
       assert.equal(p.status, 'SETTLED');
@@ -309,12 +276,12 @@ describe('ECB rates through the app: trades wait for fresh rates', () => {
   });
 
   it('a deposit while the rates are stale is not traded: trade.create retries, then trades at the fresh rate', async () => {
-    const deposit = await offrampTo(ctx, clock, 'Patient Payee');
+    const { depositAddress } = await offrampCustomer(ctx, { name: 'Patient Payee' });
     clock.advance(3 * 86_400_000); // Thursday 4 June: Friday's rates are 6 days old
     const stale = await call(ctx, { method: 'GET', url: '/autoramp-flow/trade-preview?fromCurrency=USDT&toCurrency=EUR&amount=10' });
     assert.equal(stale.status, 503, stale.body);
     assert.match(stale.json.message, /stale/);
-    const d = await deposit('500');
+    const d = await depositAndConfirm(ctx, { to: depositAddress, amount: '500' });
     const s = ctx.openramp.services;
     await s.jobs.runDue();
     const job = await s.db
@@ -330,7 +297,7 @@ describe('ECB rates through the app: trades wait for fresh rates', () => {
 
     served.body = FIXTURE.replace("time='2026-05-29'", "time='2026-06-04'").replace("rate='1.1342'", "rate='1.1400'");
     clock.advance(5000); // past the retry back-off
-    while ((await s.jobs.runDue()) > 0);
+    await runJobsUntilIdle(ctx);
     const t = await s.db.selectFrom('trades').selectAll().where('deposit_key', '=', d.id).executeTakeFirstOrThrow();
     assert.equal(t.status, 'SETTLED');
     assert.equal(t.rate, '0.877192982456');

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
+import { call, createTestContext, type TestContext } from './helpers/harness.ts';
+import { depositAndConfirm, offrampCustomer } from './helpers/pipeline.ts';
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import { AppError } from '../src/infra/lib/errors.ts';
 
@@ -14,37 +15,12 @@ describe('trades and the ledger', () => {
       authClock: systemClock,
       env: { OPENRAMP_SANDBOX_FINALITY_DEPTH: '2', OPENRAMP_MIN_DEPOSIT_TRX: '1' },
     });
-    const c = await onboard(ctx, { name: 'Tina Trader' });
-    const f = await call(ctx, {
-      method: 'POST',
-      url: '/autoramp-flow/offramp',
-      body: { from: { customerId: c.customerId, currency: 'USDT', network: 'TRX' }, to: c.bankAccountId },
-    });
-    addr = f.json.data.depositAddress;
+    addr = (await offrampCustomer(ctx, { name: 'Tina Trader' })).depositAddress;
   });
   after(() => ctx.close());
 
-  async function depositAndConfirm(amount: string) {
-    const m = await call(ctx, {
-      method: 'POST',
-      url: '/deposit/mock',
-      body: { currency: 'USDT', amount, senderName: 'S', senderAccountNo: 'x', receiverAccountNo: addr, network: 'TRX' },
-    });
-    assert.equal(m.status, 200, m.body);
-    clock.advance(5000);
-    await ctx.openramp.services.sandboxChain!.produceBlocks();
-    await ctx.openramp.services.scanners.TRX.tick();
-    const d = await ctx.openramp.services.db
-      .selectFrom('deposits')
-      .selectAll()
-      .where('tx_hash', '=', `0x${m.json.data.txid}`)
-      .executeTakeFirstOrThrow();
-    assert.equal(d.status, 'CONFIRMED');
-    return d;
-  }
-
   it('a confirmed deposit becomes one trade, CREATED then SETTLED, booked in a balanced ledger', async () => {
-    const d = await depositAndConfirm('1000.123456');
+    const d = await depositAndConfirm(ctx, { to: addr, amount: '1000.123456' });
     await ctx.openramp.services.jobs.runDue(); // trade.create
     let trade = await ctx.openramp.services.db.selectFrom('trades').selectAll().where('deposit_key', '=', d.id).executeTakeFirstOrThrow();
     assert.equal(trade.status, 'CREATED');
@@ -84,7 +60,7 @@ describe('trades and the ledger', () => {
   });
 
   it('re-running or racing the steps never creates a second trade or journal', async () => {
-    const d = await depositAndConfirm('50');
+    const d = await depositAndConfirm(ctx, { to: addr, amount: '50' });
     const [a, b] = await Promise.all([
       ctx.openramp.services.trades.create({ depositIds: [d.id] }),
       ctx.openramp.services.trades.create({ depositIds: [d.id] }),

@@ -5,6 +5,7 @@ import { encodeFunctionData, keccak256, parseGwei, type Abi, type Address, type 
 import { privateKeyToAccount } from 'viem/accounts';
 import { compileTestToken, type Devnet } from './devnet.ts';
 import { call, onboard, type TestContext } from './harness.ts';
+import { openOfframpFlow } from './pipeline.ts';
 import { createScanner, createScannerMetrics, type Scanner } from '../../src/adapters/chains/scanner.ts';
 import { createAddressBook } from '../../src/adapters/chains/address-book.ts';
 import { createLogger } from '../../src/infra/lib/logger.ts';
@@ -283,14 +284,9 @@ export async function customerWithFlows(ctx: TestContext, name: string, flows: {
     flowId: {},
   };
   for (const f of flows) {
-    const r = await call(ctx, {
-      method: 'POST',
-      url: '/autoramp-flow/offramp',
-      body: { from: { customerId: c.customerId, currency: f.currency, network: f.network }, to: c.bankAccountId },
-    });
-    assert.equal(r.status, 200, r.body);
-    out.address[`${f.network}:${f.currency}`] = r.json.data.depositAddress;
-    out.flowId[`${f.network}:${f.currency}`] = r.json.flowId;
+    const r = await openOfframpFlow(ctx, { customerId: c.customerId, bankAccountId: c.bankAccountId, ...f });
+    out.address[`${f.network}:${f.currency}`] = r.depositAddress;
+    out.flowId[`${f.network}:${f.currency}`] = r.flowId;
   }
   return out;
 }
