@@ -6,6 +6,8 @@ import { NETWORKS, type Network } from './adapters/chains/networks.ts';
 import { CRYPTO_ASSETS, parseAmount, parseRate, type CryptoAsset } from './infra/lib/money.ts';
 import { RAILS, RAIL_IDS, type RailId } from './adapters/rails/rails.ts';
 import { ECB_DAILY_URL } from './adapters/pricing/ecb.ts';
+import { parseTrustedProxies } from './infra/auth/ip-address.ts';
+import { tokenWeakness } from './infra/auth/token-strength.ts';
 
 /**
  * Configuration is read once at start-up from environment variables (and an optional JSON
@@ -30,7 +32,9 @@ export interface Config {
   xpubs: { EVM: string | null; TRON: string | null };
   publicHosts: string[];
   auth: { timestampWindowSeconds: number; rateLimitPerMinute: number; keyCacheTtlMs: number };
-  http: { bodyLimitBytes: number; trustProxy: boolean };
+  http: { bodyLimitBytes: number };
+  /** API-layer hardening settings (see HardeningConfig). */
+  hardening: HardeningConfig;
   kyc: { sandboxDecisionDelayMs: number };
   jobs: { pollIntervalMs: number; batchSizeMax: number; leaseMs: number };
   webhooks: WebhookConfig;
@@ -76,6 +80,64 @@ export interface WebhookConfig {
   /** How long stop() waits for in-flight attempts before releasing them to other processes. */
   shutdownGraceMs: number;
 }
+
+// ---------------------------------------------------------------------------------------------
+// API-layer hardening (docs/security.md): trusted proxies, HTTP timeouts and connection bound,
+// failed-authentication throttling. Kept together as one block of new settings.
+
+export interface HardeningConfig {
+  /** OPENRAMP_TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For hop is believed; empty = none. */
+  trustedProxies: string[];
+  /** OPENRAMP_HTTP_HEADERS_TIMEOUT_MS: a client must send all request headers within this. */
+  headersTimeoutMs: number;
+  /** OPENRAMP_HTTP_REQUEST_TIMEOUT_MS: … and the whole request (headers and body) within this. */
+  requestTimeoutMs: number;
+  /** OPENRAMP_HTTP_KEEP_ALIVE_TIMEOUT_MS: an idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** OPENRAMP_HTTP_CONNECTIONS_MAX: open connections per process; further ones are dropped. */
+  connectionsMax: number;
+  /** OPENRAMP_AUTH_FAILURES_PER_MINUTE_MAX: failed authentications per source address and per API key per minute before 429; 0 = off. */
+  authFailuresPerMinuteMax: number;
+}
+
+function hardeningConfig(env: Env, mode: Mode): HardeningConfig {
+  const legacy = env.OPENRAMP_TRUST_PROXY?.trim();
+  // The old boolean trusted every hop, i.e. the left-most (client-written) address: refuse it
+  // rather than guess which proxies were meant.
+  if (legacy && !['0', 'false', 'no'].includes(legacy.toLowerCase()))
+    throw new ConfigError(
+      'OPENRAMP_TRUST_PROXY',
+      'is no longer supported: list your proxies in OPENRAMP_TRUSTED_PROXIES (comma-separated addresses or CIDRs, e.g. "10.0.0.0/8")',
+    );
+  const proxies = parseTrustedProxies(env.OPENRAMP_TRUSTED_PROXIES ?? '');
+  if (proxies.invalid !== null)
+    throw new ConfigError('OPENRAMP_TRUSTED_PROXIES', `"${proxies.invalid}" is not an IP address or CIDR (dotted-quad IPv4 or IPv6)`);
+  const headersTimeoutMs = int(env, 'OPENRAMP_HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = int(env, 'OPENRAMP_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError(
+      'OPENRAMP_HTTP_HEADERS_TIMEOUT_MS',
+      `must not exceed OPENRAMP_HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}): the headers are part of the request`,
+    );
+  return {
+    trustedProxies: proxies.entries,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: int(env, 'OPENRAMP_HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+    connectionsMax: int(env, 'OPENRAMP_HTTP_CONNECTIONS_MAX', 4096, 1, 1_000_000),
+    // Off by default in the sandbox, where integrating partners fail signatures on purpose.
+    authFailuresPerMinuteMax: int(env, 'OPENRAMP_AUTH_FAILURES_PER_MINUTE_MAX', mode === 'production' ? 30 : 0, 0, 1_000_000),
+  };
+}
+
+/** Operator token strength, production only (the sandbox generates its own). */
+function checkOperatorToken(token: string | null, mode: Mode): void {
+  if (mode !== 'production' || token === null) return;
+  const weakness = tokenWeakness(token);
+  if (weakness) throw new ConfigError('OPENRAMP_OPERATOR_TOKEN', weakness);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Rate source (docs/pricing.md). */
 export interface RatesConfig {
@@ -189,6 +251,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
       if (value === null) throw new ConfigError(name, 'is required in production mode');
     }
   }
+  checkOperatorToken(operatorToken, mode);
 
   const rpcUrls: Partial<Record<Network, string>> = {};
   const scannerStart: Partial<Record<Network, bigint | 'head'>> = {};
@@ -231,8 +294,8 @@ export function loadConfig(processEnv: Env = process.env): Config {
     },
     http: {
       bodyLimitBytes: int(env, 'OPENRAMP_BODY_LIMIT_BYTES', 1_048_576, 1024, 50 * 1_048_576),
-      trustProxy: bool(env, 'OPENRAMP_TRUST_PROXY', false),
     },
+    hardening: hardeningConfig(env, mode),
     kyc: { sandboxDecisionDelayMs: int(env, 'OPENRAMP_SANDBOX_KYC_DELAY_MS', 3000, 0, 86_400_000) },
     jobs: {
       pollIntervalMs: int(env, 'OPENRAMP_JOB_POLL_INTERVAL_MS', 250, 10, 60_000),
@@ -343,7 +406,20 @@ export const CONFIG_DOC: [name: string, dflt: string, meaning: string][] = [
   ['OPENRAMP_AUTH_WINDOW_SECONDS', '60', 'allowed clock skew of X-Timestamp, each way'],
   ['OPENRAMP_RATE_LIMIT_PER_MINUTE', '100', 'requests per minute per API key'],
   ['OPENRAMP_BODY_LIMIT_BYTES', '1048576', 'largest accepted request body'],
-  ['OPENRAMP_TRUST_PROXY', 'false', 'take the client IP from X-Forwarded-For (for the IP whitelist)'],
+  [
+    'OPENRAMP_TRUSTED_PROXIES',
+    '',
+    'proxies (addresses/CIDRs, comma-separated) whose X-Forwarded-For hop is believed; the client is the right-most untrusted hop (replaces OPENRAMP_TRUST_PROXY)',
+  ],
+  ['OPENRAMP_HTTP_HEADERS_TIMEOUT_MS', '10000', 'a client must send all request headers within this'],
+  ['OPENRAMP_HTTP_REQUEST_TIMEOUT_MS', '30000', 'a client must send the whole request (headers and body) within this (408 otherwise)'],
+  ['OPENRAMP_HTTP_KEEP_ALIVE_TIMEOUT_MS', '5000', 'idle keep-alive connections are closed after this'],
+  ['OPENRAMP_HTTP_CONNECTIONS_MAX', '4096', 'open connections per API process; further connections are dropped'],
+  [
+    'OPENRAMP_AUTH_FAILURES_PER_MINUTE_MAX',
+    '30 (sandbox: 0 = off)',
+    'failed authentications per source address and per API key per minute; then 429 with Retry-After',
+  ],
   ['OPENRAMP_SANDBOX_KYC_DELAY_MS', '3000', 'sandbox KYC decision delay (0 = decide at creation)'],
   [
     'OPENRAMP_WEBHOOK_RETRY_SCHEDULE',
