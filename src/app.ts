@@ -305,7 +305,7 @@ export async function createOpenRamp(opts: {
     operatorToken: opts.secrets.operatorToken,
     mode: config.mode,
     bodyLimitBytes: config.http.bodyLimitBytes,
-    trustProxy: config.http.trustProxy,
+    hardening: config.hardening,
     version: VERSION,
   });
 

@@ -6,6 +6,8 @@ import { NETWORKS, type Network } from './adapters/chains/networks.ts';
 import { CRYPTO_ASSETS, formatDecimal, parseAmount, parseRate, type CryptoAsset } from './infra/lib/money.ts';
 import { RAILS, RAIL_IDS, type RailId } from './adapters/rails/rails.ts';
 import { ECB_DAILY_URL } from './adapters/pricing/ecb.ts';
+import { parseTrustedProxies } from './infra/auth/ip-address.ts';
+import { tokenWeakness } from './infra/auth/token-strength.ts';
 
 /**
  * Configuration is read once at start-up from environment variables (and an optional JSON
@@ -31,7 +33,9 @@ export interface Config {
   xpubs: { EVM: string | null; TRON: string | null };
   publicHosts: string[];
   auth: { timestampWindowSeconds: number; rateLimitPerMinute: number; keyCacheTtlMs: number };
-  http: { bodyLimitBytes: number; trustProxy: boolean };
+  http: { bodyLimitBytes: number };
+  /** API-layer hardening settings (see HardeningConfig). */
+  hardening: HardeningConfig;
   kyc: { sandboxDecisionDelayMs: number };
   jobs: { pollIntervalMs: number; batchSizeMax: number; leaseMs: number };
   webhooks: WebhookConfig;
@@ -77,6 +81,63 @@ export interface WebhookConfig {
   /** How long stop() waits for in-flight attempts before releasing them to other processes. */
   shutdownGraceMs: number;
 }
+
+// ---------------------------------------------------------------------------------------------
+// API-layer hardening (docs/security.md): trusted proxies, HTTP timeouts and connection bound,
+// failed-authentication throttling. Kept together as one block of new settings.
+
+export interface HardeningConfig {
+  /** OPENRAMP_TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For hop is believed; empty = none. */
+  trustedProxies: string[];
+  /** OPENRAMP_HTTP_HEADERS_TIMEOUT_MS: a client must send all request headers within this. */
+  headersTimeoutMs: number;
+  /** OPENRAMP_HTTP_REQUEST_TIMEOUT_MS: … and the whole request (headers and body) within this. */
+  requestTimeoutMs: number;
+  /** OPENRAMP_HTTP_KEEP_ALIVE_TIMEOUT_MS: an idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** OPENRAMP_HTTP_CONNECTIONS_MAX: open connections per process; further ones are dropped. */
+  connectionsMax: number;
+  /** OPENRAMP_AUTH_FAILURES_PER_MINUTE_MAX: failed authentications per source address and per API key per minute before 429; 0 = off. */
+  authFailuresPerMinuteMax: number;
+}
+
+function hardeningConfig(s: Reader, env: Env): HardeningConfig {
+  const legacy = env.OPENRAMP_TRUST_PROXY?.trim();
+  // The old boolean trusted every hop, i.e. the left-most (client-written) address: refuse it
+  // rather than guess which proxies were meant.
+  if (legacy && !['0', 'false', 'no'].includes(legacy.toLowerCase()))
+    throw new ConfigError(
+      'OPENRAMP_TRUST_PROXY',
+      'is no longer supported: list your proxies in OPENRAMP_TRUSTED_PROXIES (comma-separated addresses or CIDRs, e.g. "10.0.0.0/8")',
+    );
+  const proxies = parseTrustedProxies(s.str('OPENRAMP_TRUSTED_PROXIES') ?? '');
+  if (proxies.invalid !== null)
+    throw new ConfigError('OPENRAMP_TRUSTED_PROXIES', `"${proxies.invalid}" is not an IP address or CIDR (dotted-quad IPv4 or IPv6)`);
+  const headersTimeoutMs = s.int('OPENRAMP_HTTP_HEADERS_TIMEOUT_MS');
+  const requestTimeoutMs = s.int('OPENRAMP_HTTP_REQUEST_TIMEOUT_MS');
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError(
+      'OPENRAMP_HTTP_HEADERS_TIMEOUT_MS',
+      `must not exceed OPENRAMP_HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}): the headers are part of the request`,
+    );
+  return {
+    trustedProxies: proxies.entries,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: s.int('OPENRAMP_HTTP_KEEP_ALIVE_TIMEOUT_MS'),
+    connectionsMax: s.int('OPENRAMP_HTTP_CONNECTIONS_MAX'),
+    authFailuresPerMinuteMax: s.int('OPENRAMP_AUTH_FAILURES_PER_MINUTE_MAX'),
+  };
+}
+
+/** Operator token strength, production only (the sandbox generates its own). */
+function checkOperatorToken(token: string | null, mode: Mode): void {
+  if (mode !== 'production' || token === null) return;
+  const weakness = tokenWeakness(token);
+  if (weakness) throw new ConfigError('OPENRAMP_OPERATOR_TOKEN', weakness);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Rate source (docs/pricing.md). */
 export interface RatesConfig {
@@ -249,10 +310,61 @@ export const SETTINGS = [
     description: 'largest accepted request body',
   },
   {
+    name: 'OPENRAMP_TRUSTED_PROXIES',
+    type: 'list',
+    description:
+      'proxies (addresses/CIDRs, comma-separated) whose `X-Forwarded-For` hop is believed; the client is the right-most untrusted hop (see docs/security.md)',
+  },
+  {
     name: 'OPENRAMP_TRUST_PROXY',
     type: 'boolean',
-    default: 'false',
-    description: 'take the client IP from `X-Forwarded-For` (for the IP whitelist)',
+    description: 'no longer supported (it trusted the client-written left-most hop): a true value is refused at start; use `OPENRAMP_TRUSTED_PROXIES`',
+  },
+  {
+    name: 'OPENRAMP_HTTP_HEADERS_TIMEOUT_MS',
+    type: 'integer',
+    default: '10000',
+    min: 100,
+    max: 600_000,
+    unit: 'ms',
+    description: 'a client must send all request headers within this',
+  },
+  {
+    name: 'OPENRAMP_HTTP_REQUEST_TIMEOUT_MS',
+    type: 'integer',
+    default: '30000',
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
+    description: 'a client must send the whole request (headers and body) within this; 408 otherwise',
+  },
+  {
+    name: 'OPENRAMP_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    type: 'integer',
+    default: '5000',
+    min: 100,
+    max: 600_000,
+    unit: 'ms',
+    description: 'idle keep-alive connections are closed after this',
+  },
+  {
+    name: 'OPENRAMP_HTTP_CONNECTIONS_MAX',
+    type: 'integer',
+    default: '4096',
+    min: 1,
+    max: 1_000_000,
+    unit: 'connections',
+    description: 'open connections per API process; further connections are dropped',
+  },
+  {
+    name: 'OPENRAMP_AUTH_FAILURES_PER_MINUTE_MAX',
+    type: 'integer',
+    // Off by default in the sandbox, where integrating partners fail signatures on purpose.
+    default: { sandbox: '0', production: '30' },
+    min: 0,
+    max: 1_000_000,
+    unit: 'failures/min',
+    description: 'failed authentications per source address and per API key per minute, then 429 with Retry-After; `0` is off',
   },
   {
     name: 'OPENRAMP_SANDBOX_KYC_DELAY_MS',
@@ -708,6 +820,7 @@ export function loadConfig(processEnv: Env = process.env): Config {
       if (value === null) throw new ConfigError(name, 'is required in production mode');
     }
   }
+  checkOperatorToken(operatorToken, mode);
 
   const rpcUrls: Partial<Record<Network, string>> = {};
   const scannerStart: Partial<Record<Network, bigint | 'head'>> = {};
@@ -750,8 +863,8 @@ export function loadConfig(processEnv: Env = process.env): Config {
     },
     http: {
       bodyLimitBytes: s.int('OPENRAMP_BODY_LIMIT_BYTES'),
-      trustProxy: s.bool('OPENRAMP_TRUST_PROXY'),
     },
+    hardening: hardeningConfig(s, env),
     kyc: { sandboxDecisionDelayMs: s.int('OPENRAMP_SANDBOX_KYC_DELAY_MS') },
     jobs: {
       pollIntervalMs: s.int('OPENRAMP_JOB_POLL_INTERVAL_MS'),

@@ -238,7 +238,7 @@ describe('sandbox KYC with a delay', () => {
         OPENRAMP_MODE: 'production',
         DATABASE_URL: 'postgres://unused/x',
         OPENRAMP_MASTER_KEY: 'a'.repeat(64),
-        OPENRAMP_OPERATOR_TOKEN: 'o'.repeat(32),
+        OPENRAMP_OPERATOR_TOKEN: 'opt_k3J9xQ2mZ7vB4nR8tY1wL6pS0dF5gH2c', // production checks its strength
         OPENRAMP_XPUB_EVM: 'x',
         OPENRAMP_XPUB_TRON: 'y',
         OPENRAMP_RPC_URL_ETH: 'http://127.0.0.1:9/eth',

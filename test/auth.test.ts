@@ -240,7 +240,7 @@ describe('signing: the contract’s canonical test vectors', () => {
         nonce: p.nonce,
       };
       assert.equal(verifySignature(input), true, v.name);
-      assert.equal(verifySignature({ ...input, signature: v.expected.toUpperCase() }), true, 'hex case does not matter');
+      assert.equal(verifySignature({ ...input, signature: v.expected.toUpperCase() }), false, 'lowercase hex only, as specified');
       const flipped = (v.expected[0] === '0' ? '1' : '0') + v.expected.slice(1);
       assert.equal(verifySignature({ ...input, signature: flipped }), false);
       assert.equal(verifySignature({ ...input, signature: v.expected.slice(0, 63) }), false, 'short signature');

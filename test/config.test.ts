@@ -12,7 +12,7 @@ const prodBase = {
   OPENRAMP_MODE: 'production',
   DATABASE_URL: 'postgres://u@h/db',
   OPENRAMP_MASTER_KEY: 'a'.repeat(64),
-  OPENRAMP_OPERATOR_TOKEN: 'x'.repeat(32),
+  OPENRAMP_OPERATOR_TOKEN: 'opt_k3J9xQ2mZ7vB4nR8tY1wL6pS0dF5gH2c', // production checks its strength
   OPENRAMP_XPUB_EVM: 'xpub-evm',
   OPENRAMP_XPUB_TRON: 'xpub-tron',
   OPENRAMP_RPC_URL_ETH: 'http://eth.example',

@@ -5,7 +5,8 @@
  *   sends: the Coinut contract's HMAC headers (X-API-Key, X-Timestamp, X-Nonce, X-Signature,
  *   keyed with your API secret) and Standard Webhooks (webhook-id, webhook-timestamp,
  *   webhook-signature, keyed with your `whsec_` secret).
- * - `signRequest` produces the headers for a signed API call.
+ * - `signRequest` produces the headers for a signed API call; `encodeMultipart` builds a
+ *   multipart/form-data body as bytes, so an upload can be signed over exactly what is sent.
  *
  * This package deliberately imports nothing from the OpenRamp server: it is published and
  * versioned on its own, and a partner installs it without the server. The HMAC code below is a
@@ -203,7 +204,11 @@ export interface SignRequestOptions {
   method: string;
   /** The full request URL, e.g. `https://ramp.example.com/customer/detail?id=cus_…`. */
   url: string | URL;
-  /** The exact body bytes you will send (JSON.stringify once and send that string). */
+  /**
+   * The exact body bytes you will send: JSON.stringify once and send that string; for a
+   * multipart upload, the bytes from `encodeMultipart` (the signature then covers every field
+   * and file — required for partners in strict signing mode).
+   */
   body?: string | Uint8Array;
   /** Unix seconds; defaults to now. */
   timestamp?: number | string;
@@ -213,7 +218,10 @@ export interface SignRequestOptions {
 
 /**
  * Headers for a signed OpenRamp API request (the Coinut contract's scheme). GET requests and
- * empty bodies sign an empty body hash; so do multipart uploads (pass no body for those).
+ * empty bodies sign an empty body hash; any other body — JSON or multipart — signs the
+ * SHA-256 of its raw bytes. (Signing a multipart upload with the empty hash still works for
+ * partners not in strict mode, but binds none of its content: a captured request's form could
+ * be swapped.)
  */
 export function signRequest(opts: SignRequestOptions): Record<'X-API-Key' | 'X-Timestamp' | 'X-Nonce' | 'X-Signature', string> {
   const url = new URL(opts.url);
@@ -235,4 +243,60 @@ export function signRequest(opts: SignRequestOptions): Record<'X-API-Key' | 'X-T
     'X-Nonce': nonce,
     'X-Signature': createHmac('sha256', opts.apiSecret).update(canonical, 'utf8').digest('hex'),
   };
+}
+
+export interface MultipartFile {
+  /** The form field name, e.g. `statementFile`. */
+  field: string;
+  filename: string;
+  contentType?: string;
+  data: string | Uint8Array;
+}
+
+/**
+ * A multipart/form-data body as bytes, to sign and send as they are:
+ *
+ *   const { body, contentType } = encodeMultipart({ customerId, iban, … }, [{ field: 'statementFile', filename: 's.pdf', data }]);
+ *   const headers = { ...signRequest({ apiKey, apiSecret, method: 'POST', url, body }), 'Content-Type': contentType };
+ *   await fetch(url, { method: 'POST', headers, body });
+ *
+ * (A `FormData` object is encoded by the HTTP client with its own boundary after you sign, so
+ * its bytes cannot be signed.) Field names, file names and the boundary must not contain CR,
+ * LF or double quotes.
+ */
+export function encodeMultipart(
+  fields: Record<string, string>,
+  files: MultipartFile[] = [],
+  boundary = `----openramp${randomUUID().replace(/-/g, '')}`,
+): { body: Uint8Array; contentType: string } {
+  const unsafe = /[\r\n"]/;
+  const parts: Buffer[] = [];
+  const check = (s: string, what: string) => {
+    if (unsafe.test(s)) throw new Error(`${what} must not contain CR, LF or '"': ${JSON.stringify(s)}`);
+  };
+  check(boundary, 'boundary');
+  for (const [name, value] of Object.entries(fields)) {
+    check(name, 'field name');
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`, 'utf8'),
+      bytesOf(value),
+      Buffer.from('\r\n'),
+    );
+  }
+  for (const f of files) {
+    check(f.field, 'file field name');
+    check(f.filename, 'file name');
+    const type = f.contentType ?? 'application/octet-stream';
+    check(type, 'file content type');
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.filename}"\r\nContent-Type: ${type}\r\n\r\n`,
+        'utf8',
+      ),
+      bytesOf(f.data),
+      Buffer.from('\r\n'),
+    );
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: new Uint8Array(Buffer.concat(parts)), contentType: `multipart/form-data; boundary=${boundary}` };
 }

@@ -11,6 +11,8 @@ import { AppError } from '../infra/lib/errors.ts';
 import { sendError } from './http.ts';
 import { ping } from '../infra/db/database.ts';
 import { createOperatorAuthenticator, createPartnerAuthenticator, type AuthDeps } from './auth.ts';
+import { hardeningServerOptions, registerHardening } from './hardening.ts';
+import type { HardeningConfig } from '../config.ts';
 import type { Services } from '../app.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { bankAccountRoutes } from './routes/bank-accounts.ts';
@@ -32,9 +34,13 @@ export interface ApiDeps {
   operatorToken: string;
   mode: 'sandbox' | 'production';
   bodyLimitBytes: number;
-  trustProxy: boolean;
+  /** Trusted proxies, HTTP timeouts, connection bound, auth-failure throttle (docs/security.md). */
+  hardening: HardeningConfig;
   version: string;
 }
+
+/** The multipart parser's file size limit (also bounds a multipart body above the body limit). */
+const MULTIPART_FILE_BYTES_MAX = 5 * 1024 * 1024;
 
 /** Turns an ajv error list into the contract's message: "field: rule" for the first problem. */
 function validationMessage(err: FastifyError): string {
@@ -73,8 +79,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes,
-    trustProxy: deps.trustProxy,
+    ...hardeningServerOptions(deps.hardening),
     genReqId: () => `req_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+  });
+  // Before every other hook: refusals that need no body (and no route code) come first.
+  const hardening = registerHardening(app, {
+    config: deps.hardening,
+    bodyLimitBytes: deps.bodyLimitBytes,
+    multipartFileBytesMax: MULTIPART_FILE_BYTES_MAX,
+    metrics: deps.metrics,
+    clock: deps.auth.clock,
+    partnerAuth: createPartnerAuthenticator(deps.auth),
+    operatorAuth: createOperatorAuthenticator(deps.operatorToken),
   });
   // An unparseable Content-Type is reported after authentication, like any other body problem.
   const invalidContentType = new WeakMap<object, string>();
@@ -130,13 +146,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     );
   });
 
-  const authenticatePartner = createPartnerAuthenticator(deps.auth);
-  const authenticateOperator = createOperatorAuthenticator(deps.operatorToken);
+  // Key, timestamp and operator token were checked before the body (hardening's onRequest);
+  // the signature needs the body. Multipart bodies are verified after parsing, below.
   app.addHook('preValidation', async (req) => {
-    // The docs UI's own static routes are public; every other route must say otherwise.
-    const mode = req.routeOptions.config.auth ?? (req.routeOptions.url?.startsWith('/docs') ? 'none' : 'partner');
-    if (mode === 'partner') await authenticatePartner(req);
-    else if (mode === 'operator') await authenticateOperator(req);
+    await hardening.authenticateBody(req);
     if (req.routeOptions.config.sandboxOnly && deps.mode !== 'sandbox') {
       throw new AppError('FORBIDDEN_IN_MODE', 'sandbox endpoints are disabled in production mode');
     }
@@ -152,7 +165,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(multipart.default, {
     attachFieldsToBody: 'keyValues',
-    limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 60, fieldSize: 4096, parts: 70 },
+    limits: { fileSize: MULTIPART_FILE_BYTES_MAX, files: 1, fields: 60, fieldSize: 4096, parts: 70 },
     async onFile(part) {
       const buf = await part.toBuffer();
       this.uploadedFiles ??= [];
@@ -162,6 +175,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.addHook('preValidation', async (req) => {
     parsingMultipart.delete(req.raw);
+    await hardening.authenticateMultipart(req);
   });
   // Postgres text cannot hold U+0000: refuse it as a parameter problem instead of failing in SQL.
   app.addHook('preHandler', async (req) => {
@@ -169,7 +183,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (at !== null) throw new AppError('INVALID_PARAMETERS', `${at || 'body'}: must not contain the NUL character (\\u0000)`);
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
+    // A multipart body that failed to parse is not authenticated yet: an unauthenticated
+    // caller learns nothing about its body.
+    const refusal = await hardening.settlePendingAuth(req);
+    if (refusal) return sendError(reply, refusal, req.id);
     if (parsingMultipart.has(req.raw) && !(err instanceof AppError) && (err.statusCode === undefined || err.statusCode >= 500)) {
       return sendError(reply, new AppError('INVALID_PARAMETERS', `body: malformed multipart/form-data (${err.message})`), req.id);
     }
@@ -186,6 +204,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       );
     }
     const status = err.statusCode ?? 500;
+    if (status === 415) return sendError(reply, new AppError('UNSUPPORTED_MEDIA_TYPE', 'body: unsupported Content-Type'), req.id);
     if (status >= 400 && status < 500) {
       // Framework-level client errors (malformed multipart, bad content length, …).
       return sendError(reply, new AppError('INVALID_PARAMETERS', `request: ${err.message}`), req.id);

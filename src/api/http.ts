@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ResolvedKey } from '../domain/partners/partners.ts';
+import type { PendingAuth } from './auth.ts';
 import { AppError } from '../infra/lib/errors.ts';
 import { toPage, type Page, type PageResult } from '../infra/lib/pagination.ts';
 
@@ -11,6 +12,10 @@ declare module 'fastify' {
     /** A body problem found while parsing, reported after authentication. */
     bodyError?: string;
     uploadedFiles?: { field: string; filename: string; bytes: number }[];
+    /** Partner headers checked before the body (onRequest); the signature is verified once the body is read. */
+    pendingAuth?: PendingAuth | undefined;
+    /** SHA-256 hex of a multipart body's raw bytes, settled when the body has been read in full. */
+    multipartSha256?: Promise<string>;
   }
   interface FastifyContextConfig {
     /** Who may call the route: a signed partner request (default), the operator token, or anyone. */
@@ -37,8 +42,14 @@ export function pageFrom(q: { pageNum?: number; pageSize?: number }): Page {
   return toPage(q);
 }
 
+/**
+ * The contract's error envelope is exactly {status, message}; the stable error code (docs/errors.md)
+ * travels beside it in the X-Error-Code header, so clients can tell e.g. a replayed nonce from a
+ * wrong signature without parsing messages.
+ */
 export function sendError(reply: FastifyReply, err: AppError, requestId: string) {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  reply.header('x-error-code', err.code);
   const message = err.internal ? `internal error (request id ${requestId})` : err.message;
   return reply.code(err.httpStatus).send({ status: err.contractStatus, message });
 }

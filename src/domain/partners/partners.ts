@@ -32,6 +32,8 @@ export interface ResolvedKey {
   secret: string;
   ipWhitelist: string[];
   rateLimitPerMinute: number | null;
+  /** Multipart requests must sign the raw body's SHA-256 (docs/request-signing.md). */
+  strictSigning: boolean;
 }
 
 export interface PartnerSettings {
@@ -77,6 +79,8 @@ export interface Partners {
    * Null when the partner has no active key.
    */
   webhookSigningKey(partnerId: string): Promise<{ apiKey: string; apiSecret: string } | null>;
+  /** Strict signing mode: multipart requests must sign the raw body's SHA-256. */
+  setStrictSigning(partnerId: string, strict: boolean): Promise<void>;
 }
 
 export function newWebhookSecret(): string {
@@ -250,6 +254,7 @@ export function createPartners(deps: {
           'partners.name',
           'partners.ip_whitelist',
           'partners.rate_limit_per_minute',
+          'partners.strict_signing',
         ])
         .where('api_keys.api_key', '=', apiKey)
         .where('api_keys.status', '=', 'ACTIVE')
@@ -263,6 +268,7 @@ export function createPartners(deps: {
             secret: box.open(row.secret_enc),
             ipWhitelist: row.ip_whitelist,
             rateLimitPerMinute: row.rate_limit_per_minute,
+            strictSigning: row.strict_signing,
           }
         : null;
       if (keyCache.size > 10_000) keyCache.clear();
@@ -360,6 +366,16 @@ export function createPartners(deps: {
         .limit(1)
         .executeTakeFirst();
       return row ? { apiKey: row.api_key, apiSecret: box.open(row.secret_enc) } : null;
+    },
+
+    async setStrictSigning(partnerId, strict) {
+      const res = await db
+        .updateTable('partners')
+        .set({ strict_signing: strict, updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) throw notFound('partner', partnerId);
+      invalidate(partnerId);
     },
   };
 }

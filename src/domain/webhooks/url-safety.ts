@@ -8,9 +8,25 @@ import ipaddr from 'ipaddr.js';
  */
 export const CALLBACK_URL_MAX = 2048;
 
+/**
+ * IPv6 global unicast (2000::/3) minus every special-purpose range ipaddr.js knows (6to4
+ * 2002::/16, Teredo, NAT64 64:ff9b::/96, documentation, …), plus ranges it files as plain
+ * unicast although they wrap or reach other hosts: the deprecated IPv4-compatible ::/96
+ * (`[::127.0.0.1]`), the local-use NAT64 prefix 64:ff9b:1::/48. Outside 2000::/3 are also
+ * fc00::/7, fe80::/10, ::ffff:0:0/96 (IPv4-mapped: judged as the IPv4 address it wraps).
+ */
+const IPV6_GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
+const IPV6_EXTRA_SPECIAL = ['::/96', '64:ff9b:1::/48'].map((c) => ipaddr.parseCIDR(c));
+
 export function isPublicAddress(ip: string): boolean {
   try {
-    return ipaddr.process(ip).range() === 'unicast';
+    const addr = ipaddr.process(ip); // ::ffff:a.b.c.d becomes a.b.c.d
+    if (addr.range() !== 'unicast') return false;
+    if (addr.kind() === 'ipv6') {
+      if (!addr.match(IPV6_GLOBAL_UNICAST)) return false;
+      if (IPV6_EXTRA_SPECIAL.some((range) => addr.match(range))) return false;
+    }
+    return true;
   } catch {
     return false;
   }

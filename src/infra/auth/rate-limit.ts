@@ -6,6 +6,8 @@
 export interface RateLimiter {
   /** Counts one request; returns null when allowed, or the seconds to wait. */
   hit(key: string, limitPerMinute: number, nowMs: number): number | null;
+  /** Like `hit` without counting: null while the key is within its limit this minute. */
+  peek(key: string, limitPerMinute: number, nowMs: number): number | null;
 }
 
 export function createRateLimiter(opts: { keysMax?: number } = {}): RateLimiter {
@@ -27,6 +29,12 @@ export function createRateLimiter(opts: { keysMax?: number } = {}): RateLimiter 
       }
       w.count += 1;
       if (w.count <= limit) return null;
+      return Math.max(1, Math.ceil((start + windowMs - nowMs) / 1000));
+    },
+    peek(key, limit, nowMs) {
+      const start = nowMs - (nowMs % windowMs);
+      const w = windows.get(key);
+      if (!w || w.start !== start || w.count < limit) return null;
       return Math.max(1, Math.ceil((start + windowMs - nowMs) / 1000));
     },
   };

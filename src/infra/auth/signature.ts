@@ -44,10 +44,11 @@ export function escapeNonAsciiLikePython(json: string): string {
  * Every body hash a legitimate client may have signed: the raw bytes, the compact
  * re-serialisation of the parsed JSON, and that re-serialisation with Python's ASCII escaping
  * (what the guide's Python sample signs while `requests` sends JSON with spaces). Each still
- * binds the body content. Empty body, GET and multipart sign the empty string.
+ * binds the body content. Empty body and GET sign the empty string; multipart bodies are
+ * hashed while they stream (`multipartBodyHashes`).
  */
-export function bodyHashCandidates(input: { method: string; rawBody: Buffer | null; parsedJson: unknown; isMultipart: boolean }): string[] {
-  if (input.method.toUpperCase() === 'GET' || input.isMultipart || !input.rawBody || input.rawBody.length === 0) return [''];
+export function bodyHashCandidates(input: { method: string; rawBody: Buffer | null; parsedJson: unknown }): string[] {
+  if (input.method.toUpperCase() === 'GET' || !input.rawBody || input.rawBody.length === 0) return [''];
   const out = new Set<string>([sha256Hex(input.rawBody)]);
   if (input.parsedJson !== undefined) {
     let compact: string | undefined;
@@ -62,6 +63,16 @@ export function bodyHashCandidates(input: { method: string; rawBody: Buffer | nu
     }
   }
   return [...out];
+}
+
+/**
+ * Multipart: the SHA-256 of the raw body bytes binds every field and file. The empty hash the
+ * contract's examples sign for uploads binds nothing, so a captured request's form could be
+ * swapped under it; it is accepted only from partners not in strict signing mode
+ * (docs/request-signing.md, "Multipart bodies").
+ */
+export function multipartBodyHashes(rawSha256Hex: string, strict: boolean): string[] {
+  return strict ? [rawSha256Hex] : ['', rawSha256Hex];
 }
 
 export interface VerifyInput {
@@ -82,8 +93,10 @@ export interface VerifyInput {
  * candidates are computed and compared in constant time so timing reveals nothing.
  */
 export function verifySignature(v: VerifyInput): boolean {
-  if (!/^[0-9a-fA-F]{64}$/.test(v.signature)) return false;
-  const given = Buffer.from(v.signature.toLowerCase(), 'hex');
+  // Lowercase hex only, as specified: one spelling per signature, so a signature cannot be
+  // re-spelled into a "different" request that caches or logs tell apart.
+  if (!/^[0-9a-f]{64}$/.test(v.signature)) return false;
+  const given = Buffer.from(v.signature, 'hex');
   const pathForms: [string, string][] = [[v.path, v.query]];
   if (v.query !== '') pathForms.push([`${v.path}?${v.query}`, '']);
   let ok = false;

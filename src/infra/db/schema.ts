@@ -21,6 +21,8 @@ export interface PartnersTable {
   status: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** 0007: multipart requests must sign the raw body's SHA-256 (docs/request-signing.md). */
+  strict_signing: Generated<boolean>;
 }
 
 export interface ApiKeysTable {

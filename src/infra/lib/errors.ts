@@ -42,6 +42,20 @@ export const ERROR_CATALOGUE = {
   INVARIANT_BROKEN: { httpStatus: 500, contractStatus: 'FAILED', retryable: false, internal: true, invariant: true },
   /** A broken invariant with its own code: a deposit asked to fund a second trade. */
   DEPOSIT_ALREADY_TRADED: { httpStatus: 500, contractStatus: 'FAILED', retryable: false, internal: true, invariant: true },
+  // API-layer hardening (docs/security.md). Authentication failures keep the contract's 401
+  // UNAUTHORISED; the code tells them apart for the partner (X-Error-Code header) and the metrics.
+  UNKNOWN_API_KEY: { httpStatus: 401, contractStatus: 'UNAUTHORISED', retryable: false },
+  TIMESTAMP_OUT_OF_WINDOW: { httpStatus: 401, contractStatus: 'UNAUTHORISED', retryable: false },
+  NONCE_REPLAYED: { httpStatus: 401, contractStatus: 'UNAUTHORISED', retryable: false },
+  SIGNATURE_MISMATCH: { httpStatus: 401, contractStatus: 'UNAUTHORISED', retryable: false },
+  IP_NOT_ALLOWED: { httpStatus: 401, contractStatus: 'UNAUTHORISED', retryable: false },
+  AUTH_THROTTLED: { httpStatus: 429, contractStatus: 'FAILED', retryable: true },
+  // Protocol-level refusals keep the HTTP status the framework or Node's parser chose.
+  BAD_REQUEST: { httpStatus: 400, contractStatus: 'INVALID_PARAMETERS', retryable: false },
+  REQUEST_TIMEOUT: { httpStatus: 408, contractStatus: 'FAILED', retryable: true },
+  URI_TOO_LONG: { httpStatus: 414, contractStatus: 'INVALID_PARAMETERS', retryable: false },
+  UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, contractStatus: 'INVALID_PARAMETERS', retryable: false },
+  HEADERS_TOO_LARGE: { httpStatus: 431, contractStatus: 'INVALID_PARAMETERS', retryable: false },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
