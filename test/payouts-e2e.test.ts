@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
-import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../src/adapters/rails/formats/parsers.ts';
+import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../src/adapters/rails/formats/readers/index.ts';
 
 const XSD = path.resolve(import.meta.dirname, '../../shared/reference/iso20022/pain.001.001.09-EPC132-08-2023-SCT-C2PSP.xsd');
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;

@@ -13,7 +13,7 @@ import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import { RAILS, chooseRail, localDate, schedule, type RailId, type RailSpec } from '../../adapters/rails/rails.ts';
 import { buildAba, buildCpa005, buildNacha, buildPain001 } from '../../adapters/rails/formats/index.ts';
 import type { Creditor, Debtor, FileBatch, PaymentFile } from '../../adapters/rails/formats/types.ts';
-import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../../adapters/rails/formats/parsers.ts';
+import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../../adapters/rails/formats/readers/index.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 
 /**
