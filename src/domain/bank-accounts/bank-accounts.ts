@@ -5,7 +5,7 @@ import type { IdGenerator } from '../../infra/lib/ids.ts';
 import type { Outbox } from '../../infra/events/outbox.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
-import { validateBankAccountInput, type BankAccountInput } from './validation.ts';
+import { validateBankAccountInput, type BankAccountInput } from './validation/index.ts';
 import type { PayeeVerifier } from './payee-verification.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 
