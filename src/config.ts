@@ -318,7 +318,8 @@ export const SETTINGS = [
   {
     name: 'OPENRAMP_TRUST_PROXY',
     type: 'boolean',
-    description: 'no longer supported (it trusted the client-written left-most hop): a true value is refused at start; use `OPENRAMP_TRUSTED_PROXIES`',
+    description:
+      'no longer supported (it trusted the client-written left-most hop): a true value is refused at start; use `OPENRAMP_TRUSTED_PROXIES`',
   },
   {
     name: 'OPENRAMP_HTTP_HEADERS_TIMEOUT_MS',

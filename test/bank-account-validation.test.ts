@@ -13,7 +13,7 @@ import {
   type BankAccountInput,
   type BankAccountValidation,
   type NormalizedBankAccount,
-} from '../src/domain/bank-accounts/validation.ts';
+} from '../src/domain/bank-accounts/validation/index.ts';
 
 function expectOk(input: BankAccountInput): NormalizedBankAccount {
   const r = validateBankAccountInput(input);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/infra/lib/logger.ts';
 import { SANDBOX_PARTNER_FILE, SERVER_FILE, startServer, type RunningServer } from '../src/runtime.ts';
-import { webhookSummary } from '../src/cli/demo.ts';
+import { webhookSummary } from '../src/cli/demo/index.ts';
 
 /**
  * docs/configuration.md `npx openramp demo`: the CLI, as a child process, runs the guide's journey against a

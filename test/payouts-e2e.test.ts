@@ -8,7 +8,7 @@ import { call, createTestContext, type TestContext } from './helpers/harness.ts'
 import { mockDeposit, offrampCustomer, runPipeline } from './helpers/pipeline.ts';
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import { REFERENCE, referencePath, skipWithoutReference } from './helpers/reference.ts';
-import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../src/adapters/rails/formats/parsers.ts';
+import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../src/adapters/rails/formats/readers/index.ts';
 
 const XSD = referencePath(REFERENCE.epcXsd);
 const NO_XSD = skipWithoutReference('EPC XSD validation', REFERENCE.epcXsd);

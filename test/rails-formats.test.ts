@@ -1,6 +1,6 @@
 /**
  * Payment-file generators (docs/rails.md): every file is read back by the independent parsers in
- * src/adapters/rails/formats/parsers.ts (record lengths, sequence, control and hash totals) and compared with
+ * src/adapters/rails/formats/readers/ (record lengths, sequence, control and hash totals) and compared with
  * the input in bigint minor units; pain.001 files are validated against the EPC XSD with xmllint
  * (apt-get install libxml2-utils).
  */
@@ -26,7 +26,7 @@ import {
   type PaymentInstruction,
   type PayoutCurrency,
 } from '../src/adapters/rails/formats/index.ts';
-import { parseAba, parseCpa005, parseNacha, parsePain001, parseXml } from '../src/adapters/rails/formats/parsers.ts';
+import { parseAba, parseCpa005, parseNacha, parsePain001, parseXml } from '../src/adapters/rails/formats/readers/index.ts';
 import { REFERENCE, referencePath, skipWithoutReference } from './helpers/reference.ts';
 
 const EPC_XSD = process.env.OPENRAMP_EPC_XSD ?? referencePath(REFERENCE.epcXsd);

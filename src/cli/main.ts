@@ -183,7 +183,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'demo': {
-      const { demoCommand } = await import('./demo.ts');
+      const { demoCommand } = await import('./demo/index.ts');
       process.exitCode = await demoCommand(config, rest, runningServer);
       return;
     }

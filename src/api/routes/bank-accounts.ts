@@ -5,7 +5,7 @@ import { Enum, Id, OptStr, PageQuery, responses } from '../schemas.ts';
 import { bankAccountDetail, type BankAccounts } from '../../domain/bank-accounts/bank-accounts.ts';
 import { FIAT_ASSETS } from '../../infra/lib/money.ts';
 
-// Formats and per-currency requirements are checked by bank-accounts/validation.ts, which names
+// Formats and per-currency requirements are checked by bank-accounts/validation/, which names
 // the field and the rule; the schema only pins types and sizes.
 const AddBody = Type.Object({
   customerId: Id('Customer id'),

@@ -6,13 +6,13 @@ import type { Outbox } from '../../infra/events/outbox.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { Page, PageResult } from '../../infra/lib/pagination.ts';
 import type { FiatAsset } from '../../infra/lib/money.ts';
-import { validateBankAccountInput, type BankAccountInput } from './validation.ts';
+import { validateBankAccountInput, type BankAccountInput } from './validation/index.ts';
 import type { PayeeVerifier } from './payee-verification.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 import type { Customers } from '../customers/customers.ts';
 
 /**
- * Bank accounts: validated per currency and rail (validation.ts), then payee-verified against
+ * Bank accounts: validated per currency and rail (validation/), then payee-verified against
  * the customer's name, which sets `verificationStatus` and writes BANK_ACCOUNT_VERIFIED or
  * BANK_ACCOUNT_REJECTED in the same transaction as the insert.
  */

@@ -4,7 +4,7 @@ import type { DB } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import { invariantBroken } from '../../infra/lib/errors.ts';
 import { RAILS, localDate, type RailId } from '../../adapters/rails/rails.ts';
-import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../../adapters/rails/formats/parsers.ts';
+import { parseAba, parseCpa005, parseNacha, parsePain001 } from '../../adapters/rails/formats/readers/index.ts';
 import type { PayoutRow } from './payouts.ts';
 
 /**

@@ -21,7 +21,7 @@
  * Totals are 10 digits of cents, so one file carries at most $99,999,999.99 of credits. The trace
  * record (BSB + account of the debtor) is where BECS returns unapplied items.
  */
-import { normalizeBsb } from '../../../domain/bank-accounts/validation.ts';
+import { normalizeBsb } from '../../../domain/bank-accounts/validation/index.ts';
 import {
   alpha,
   alphaRight,

@@ -30,7 +30,7 @@
  * Same-day ACH is requested by the effective entry date (the caller passes today's date before the
  * window closes); same-day entries are capped at $1,000,000 each by NACHA rules.
  */
-import { isValidAbaRouting } from '../../../domain/bank-accounts/validation.ts';
+import { isValidAbaRouting } from '../../../domain/bank-accounts/validation/index.ts';
 import {
   alpha,
   assertRecordLengths,

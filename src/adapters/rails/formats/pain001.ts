@@ -25,7 +25,7 @@
  *   Othr/Id NOTPROVIDED, the only value EPC allows there.
  */
 import { composeIBAN } from 'ibantools';
-import { isValidBic, isValidIban, normalizeSortCode } from '../../../domain/bank-accounts/validation.ts';
+import { isValidBic, isValidIban, normalizeSortCode } from '../../../domain/bank-accounts/validation/index.ts';
 import { ASSET_SCALE, FIAT_ASSETS, formatDecimal } from '../../../infra/lib/money.ts';
 import { checkBatch, fileName, formatError, parseIsoDate, requiredText, restrictText, SEPA_LATIN } from './common.ts';
 import type { Creditor, FileBatch, PaymentFile, PayoutCurrency } from './types.ts';

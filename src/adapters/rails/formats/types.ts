@@ -12,7 +12,7 @@ import type { FiatAsset, Minor, Unbranded } from '../../../infra/lib/money.ts';
 /** Every fiat asset can be paid out. */
 export type PayoutCurrency = FiatAsset;
 
-/** The beneficiary, as held by a validated bank account (src/domain/bank-accounts/validation.ts). */
+/** The beneficiary, as held by a validated bank account (src/domain/bank-accounts/validation/). */
 export interface Creditor {
   name: string;
   bankName: string;
