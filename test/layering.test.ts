@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { SHARED_READS, TABLE_OWNERS, type TableName } from '../src/infra/db/ownership.ts';
+import { SHARED_READS, TABLE_OWNERS } from '../src/infra/db/ownership.ts';
 
 /**
  * Each table has one owner module (src/infra/db/ownership.ts). This test reads the source of
@@ -13,28 +13,6 @@ import { SHARED_READS, TABLE_OWNERS, type TableName } from '../src/infra/db/owne
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const TABLES = new Set<string>(Object.keys(TABLE_OWNERS));
 
-/**
- * Cross-table queries inside deposits, trades, payouts and flows, which are being rewritten as
- * state machines that read other tables through their owners. Temporary: an entry that no
- * longer matches anything fails the test, so the list only shrinks; it must end up empty.
- * Nothing outside those four modules may be listed.
- */
-const KNOWN_VIOLATIONS: readonly { file: string; table: TableName }[] = [
-  { file: 'src/domain/deposits/deposits.ts', table: 'customers' },
-  { file: 'src/domain/deposits/deposits.ts', table: 'deposit_addresses' },
-  { file: 'src/domain/deposits/deposits.ts', table: 'flows' },
-  { file: 'src/domain/flows/flows.ts', table: 'bank_accounts' },
-  { file: 'src/domain/flows/flows.ts', table: 'customers' },
-  { file: 'src/domain/flows/flows.ts', table: 'deposit_addresses' },
-  { file: 'src/domain/payouts/payouts.ts', table: 'bank_accounts' },
-  { file: 'src/domain/payouts/payouts.ts', table: 'trades' },
-  { file: 'src/domain/trades/trades.ts', table: 'bank_accounts' },
-  { file: 'src/domain/trades/trades.ts', table: 'customers' },
-  { file: 'src/domain/trades/trades.ts', table: 'deposits' },
-  { file: 'src/domain/trades/trades.ts', table: 'flows' },
-  { file: 'src/domain/trades/trades.ts', table: 'payouts' },
-];
-const KNOWN_VIOLATION_MODULES = ['src/domain/deposits', 'src/domain/trades', 'src/domain/payouts', 'src/domain/flows'];
 
 export interface TableRef {
   table: string;
@@ -167,7 +145,6 @@ function findViolations(): Violation[] {
   return out;
 }
 
-const known = (v: { file: string; table: string }) => KNOWN_VIOLATIONS.some((k) => k.file === v.file && k.table === v.table);
 
 describe('layering: each table is queried only by its owner', () => {
   it('finds builder calls, joins and raw sql in source text', () => {
@@ -217,19 +194,11 @@ describe('layering: each table is queried only by its owner', () => {
       sourceFiles().some((f) => tableRefs(readFileSync(path.join(root, f), 'utf8')).length > 0),
       'the scan found no queries at all',
     );
-    const unexpected = violations.filter((v) => !known(v));
     assert.deepEqual(
-      unexpected.map((v) => `${v.file}:${v.line} ${v.problem} (${v.text.replace(/\s+/g, ' ')})`),
+      violations.map((v) => `${v.file}:${v.line} ${v.problem} (${v.text.replace(/\s+/g, ' ')})`),
       [],
       'move each query into the owning module and call its function (or, for a justified read, list it in SHARED_READS)',
     );
   });
 
-  it('the known violations are all in the modules being rewritten, and each still exists', () => {
-    for (const k of KNOWN_VIOLATIONS)
-      assert.ok(KNOWN_VIOLATION_MODULES.includes(moduleOf(k.file)), `${k.file} may not have known violations`);
-    const violations = findViolations();
-    const stale = KNOWN_VIOLATIONS.filter((k) => !violations.some((v) => v.file === k.file && v.table === k.table));
-    assert.deepEqual(stale, [], 'fixed: remove these from KNOWN_VIOLATIONS');
-  });
 });
