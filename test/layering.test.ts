@@ -13,7 +13,6 @@ import { SHARED_READS, TABLE_OWNERS } from '../src/infra/db/ownership.ts';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const TABLES = new Set<string>(Object.keys(TABLE_OWNERS));
 
-
 export interface TableRef {
   table: string;
   access: 'read' | 'write';
@@ -145,7 +144,6 @@ function findViolations(): Violation[] {
   return out;
 }
 
-
 describe('layering: each table is queried only by its owner', () => {
   it('finds builder calls, joins and raw sql in source text', () => {
     // Source text with one kind of table reference per line (not compiled: it only has to be read).
@@ -200,5 +198,4 @@ describe('layering: each table is queried only by its owner', () => {
       'move each query into the owning module and call its function (or, for a justified read, list it in SHARED_READS)',
     );
   });
-
 });
