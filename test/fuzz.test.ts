@@ -762,9 +762,12 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
           if (r.isPublic) {
             if (u.status !== 200) assertErrorEnvelope(u, uWhat);
           } else {
+            // A valid key and timestamp with multipart on a JSON-only route is refused from the
+            // headers (415) before the body, and so the signature, is ever read.
+            const headerRefusal = mode === 'bad-signature' && g.body?.multipart && r.key !== 'POST /bank-account/add' ? 415 : 401;
             assert.equal(
               u.status,
-              oversized ? 413 : 401,
+              oversized ? 413 : headerRefusal,
               `${uWhat}: unsigned must be refused before anything else: ${u.text.slice(0, 300)}`,
             );
             assertErrorEnvelope(u, uWhat);

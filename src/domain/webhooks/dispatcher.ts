@@ -29,11 +29,16 @@ import { webhookEnvelope, webhookHeaders, type SigningMaterial } from './signing
  * delivery is attempted again; receivers dedupe on `webhook-id` (the event id).
  */
 export interface WebhookDispatcher {
-  /** Turns new events into deliveries until caught up with the stable horizon; returns events consumed. */
-  fanOut(): Promise<number>;
   /**
-   * One full pass for tests and tools: fan out, then claim and attempt every due delivery,
-   * waiting for each batch, until nothing is due at the current clock time.
+   * Turns new events into deliveries until caught up with the stable horizon; returns events
+   * consumed. `covering` first waits for concurrent writers, so every event committed before
+   * the call is included (the background loop does not wait: it comes back in a moment).
+   */
+  fanOut(opts?: { covering?: boolean }): Promise<number>;
+  /**
+   * One full pass for tests and tools: fan out every event committed before the call, then
+   * claim and attempt every due delivery, waiting for each batch, until nothing is due at the
+   * current clock time.
    */
   runOnce(): Promise<{ events: number; attempts: number }>;
   /** Wakes the background loop (e.g. after a redelivery was queued). */
@@ -102,8 +107,9 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
 
   // ---- fan-out ---------------------------------------------------------------------------
 
-  async function fanOutBatch(): Promise<number> {
-    const stable = await deps.horizon.stableSeq();
+  /** `covering`: wait for writers still running so every event committed before the call is seen. */
+  async function fanOutBatch(covering = false): Promise<number> {
+    const stable = covering ? await deps.horizon.seqCoveringCommitted() : await deps.horizon.stableSeq();
     return db.transaction().execute(async (tx) => {
       const cursor = await sql<{
         last_seq: string;
@@ -159,10 +165,10 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     });
   }
 
-  async function fanOut(): Promise<number> {
+  async function fanOut(opts: { covering?: boolean } = {}): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await fanOutBatch();
+      const n = await fanOutBatch(opts.covering ?? false);
       total += n;
       if (n < config.fanoutBatchSizeMax) return total;
     }
@@ -491,7 +497,7 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     fanOut,
 
     async runOnce() {
-      const events = await fanOut();
+      const events = await fanOut({ covering: true });
       let attempts = 0;
       for (;;) {
         const claimed = await claim(config.concurrencyMax - running.size);

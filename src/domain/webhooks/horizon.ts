@@ -25,6 +25,14 @@ import type { DB } from '../../infra/db/schema.ts';
 export interface EventHorizon {
   /** Events with seq ≤ the result are final. `waitMsMax` > 0 re-observes briefly when writers are running. */
   stableSeq(opts?: { waitMsMax?: number }): Promise<bigint>;
+  /**
+   * Waits until every event committed before the call is final and returns a seq covering them
+   * all. For one-shot passes (tests, tools) that must not miss an event whose lower-seq
+   * neighbour was still being written by another transaction — on Postgres the snapshot counts
+   * every transaction in the cluster, so "someone else is writing" is the normal case, not an
+   * edge. Throws after `waitMsMax` instead of quietly returning less.
+   */
+  seqCoveringCommitted(opts?: { waitMsMax?: number }): Promise<bigint>;
 }
 
 interface Observation {
@@ -34,6 +42,7 @@ interface Observation {
 }
 
 const REOBSERVE_INTERVAL_MS = 5;
+const COVERING_WAIT_MS_MAX = 60_000;
 
 export function createEventHorizon(db: Kysely<DB>): EventHorizon {
   let stable = 0n;
@@ -63,6 +72,25 @@ export function createEventHorizon(db: Kysely<DB>): EventHorizon {
       absorb(first);
       const deadline = performance.now() + (opts.waitMsMax ?? 0);
       while (stable < first.maxSeq && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, REOBSERVE_INTERVAL_MS));
+        const o = await observe();
+        if (o.xmin >= first.xmax && first.maxSeq > stable) stable = first.maxSeq;
+        absorb(o);
+      }
+      return stable;
+    },
+
+    async seqCoveringCommitted(opts = {}) {
+      const first = await observe();
+      absorb(first);
+      const waitMsMax = opts.waitMsMax ?? COVERING_WAIT_MS_MAX;
+      const deadline = performance.now() + waitMsMax;
+      while (stable < first.maxSeq) {
+        if (performance.now() >= deadline) {
+          throw new Error(
+            `event horizon: transactions running at seq ${first.maxSeq} (xmin ${first.xmin}, xmax ${first.xmax}) did not end within ${waitMsMax} ms`,
+          );
+        }
         await new Promise((r) => setTimeout(r, REOBSERVE_INTERVAL_MS));
         const o = await observe();
         if (o.xmin >= first.xmax && first.maxSeq > stable) stable = first.maxSeq;
