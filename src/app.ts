@@ -10,7 +10,13 @@ import { createOutbox, type Outbox } from './infra/events/outbox.ts';
 import { createJobQueue, type JobQueue } from './infra/jobs/queue.ts';
 import { createPartners, type Partners } from './domain/partners/partners.ts';
 import { createNonceStore, type NonceStore } from './infra/auth/nonce-store.ts';
-import { createRateLimiter } from './infra/auth/rate-limit.ts';
+import { createSharedRateLimiter } from './infra/auth/rate-limit.ts';
+import {
+  createIdempotencyStore,
+  registerJobs as registerIdempotencyJobs,
+  schedulePurge as scheduleIdempotencyPurge,
+  type IdempotencyStore,
+} from './infra/idempotency/store.ts';
 import { createCustomers, type Customers } from './domain/customers/customers.ts';
 import { createSandboxKyc, registerJobs as registerKycJobs } from './adapters/kyc/kyc.ts';
 import { createBankAccounts, type BankAccounts } from './domain/bank-accounts/bank-accounts.ts';
@@ -61,6 +67,8 @@ export interface Services {
   jobs: JobQueue;
   partners: Partners;
   nonces: NonceStore;
+  /** Idempotency-Key reservations and stored responses (docs/api-contract.md). */
+  idempotency: IdempotencyStore;
   customers: Customers;
   bankAccounts: BankAccounts;
   depositAddresses: DepositAddresses;
@@ -143,6 +151,14 @@ export async function createOpenRamp(opts: {
   });
   const authClock = opts.authClock ?? systemClock;
   const nonces = createNonceStore({ db, clock: authClock, windowSeconds: config.auth.timestampWindowSeconds });
+  const rateLimiter = createSharedRateLimiter({ db });
+  // Wall time, like nonces: sandbox time never expires a key or a lease.
+  const idempotency = createIdempotencyStore({
+    db,
+    clock: authClock,
+    logger: logger.child({ component: 'idempotency' }),
+    config: config.idempotency,
+  });
   const kyc = createSandboxKyc({ jobs, clock, delayMs: config.kyc.sandboxDecisionDelayMs });
   const customers = createCustomers({ db, ids, clock, outbox, kyc });
   const bankAccounts = createBankAccounts({ db, ids, clock, outbox, payeeVerifier: nameMatchVerifier, customers });
@@ -197,6 +213,7 @@ export async function createOpenRamp(opts: {
   registerKycJobs(jobs, { customers });
   registerDepositJobs(jobs, { trades });
   registerTradeJobs(jobs, { trades, payouts });
+  registerIdempotencyJobs(jobs, { store: idempotency, db, clock });
   const sandboxNetworks = NETWORKS.filter((n) => !config.chains.rpcUrls[n]);
   const sandboxChain =
     config.mode === 'sandbox' && sandboxNetworks.length > 0
@@ -267,6 +284,7 @@ export async function createOpenRamp(opts: {
     jobs,
     partners,
     nonces,
+    idempotency,
     customers,
     bankAccounts,
     depositAddresses,
@@ -296,7 +314,7 @@ export async function createOpenRamp(opts: {
     auth: {
       partners,
       nonces,
-      rateLimiter: createRateLimiter(),
+      rateLimiter,
       clock: authClock,
       publicHosts: config.publicHosts,
       windowSeconds: config.auth.timestampWindowSeconds,
@@ -307,6 +325,7 @@ export async function createOpenRamp(opts: {
     bodyLimitBytes: config.http.bodyLimitBytes,
     hardening: config.hardening,
     version: VERSION,
+    idempotency,
   });
 
   let housekeeping: NodeJS.Timeout | null = null;
@@ -337,8 +356,10 @@ export async function createOpenRamp(opts: {
           });
       }, config.payouts.runIntervalMs);
       payoutTimer.unref();
+      scheduleIdempotencyPurge(jobs, { db, clock }).catch((err) => logger.warn({ err }, 'idempotency purge scheduling failed'));
       housekeeping = setInterval(() => {
         nonces.purgeExpired().catch((err) => logger.warn({ err }, 'nonce purge failed'));
+        rateLimiter.purgeExpired(authClock.now().getTime()).catch((err) => logger.warn({ err }, 'rate limit purge failed'));
       }, 60_000);
       housekeeping.unref();
     },
@@ -351,6 +372,7 @@ export async function createOpenRamp(opts: {
       await webhookDispatcher.stop();
       await jobs.stop();
       await api.close();
+      idempotency.abandon();
     },
   };
 }

@@ -33,6 +33,8 @@ export interface Config {
   xpubs: { EVM: string | null; TRON: string | null };
   publicHosts: string[];
   auth: { timestampWindowSeconds: number; rateLimitPerMinute: number; keyCacheTtlMs: number };
+  /** Idempotency keys (docs/api-contract.md): kept `retentionMs` from first use; a dead owner's reservation frees after `leaseMs`. */
+  idempotency: { retentionMs: number; leaseMs: number };
   http: { bodyLimitBytes: number };
   /** API-layer hardening settings (see HardeningConfig). */
   hardening: HardeningConfig;
@@ -289,7 +291,7 @@ export const SETTINGS = [
     min: 1,
     max: 1_000_000,
     unit: 'requests/min',
-    description: 'requests per minute per API key (counted per process)',
+    description: 'requests per minute per API key, summed over every API process (a shared counter in the database)',
   },
   {
     name: 'OPENRAMP_KEY_CACHE_TTL_MS',
@@ -299,6 +301,26 @@ export const SETTINGS = [
     max: 600_000,
     unit: 'ms',
     description: 'how long a process caches a resolved API key (a revoked key works this long at most)',
+  },
+  {
+    name: 'OPENRAMP_IDEMPOTENCY_RETENTION_MS',
+    type: 'integer',
+    default: '86400000',
+    min: 60_000,
+    max: 30 * 86_400_000,
+    unit: 'ms',
+    description:
+      'how long an `Idempotency-Key` and its stored response are kept after first use (default 24 h); then the key is free again',
+  },
+  {
+    name: 'OPENRAMP_IDEMPOTENCY_LEASE_MS',
+    type: 'integer',
+    default: '30000',
+    min: 1000,
+    max: 600_000,
+    unit: 'ms',
+    description:
+      "a running request renews its key's reservation every third of this; a retry may take over a reservation not renewed for this long (its process died)",
   },
   {
     name: 'OPENRAMP_BODY_LIMIT_BYTES',
@@ -861,6 +883,10 @@ export function loadConfig(processEnv: Env = process.env): Config {
       timestampWindowSeconds: s.int('OPENRAMP_AUTH_WINDOW_SECONDS'),
       rateLimitPerMinute: s.int('OPENRAMP_RATE_LIMIT_PER_MINUTE'),
       keyCacheTtlMs: s.int('OPENRAMP_KEY_CACHE_TTL_MS'),
+    },
+    idempotency: {
+      retentionMs: s.int('OPENRAMP_IDEMPOTENCY_RETENTION_MS'),
+      leaseMs: s.int('OPENRAMP_IDEMPOTENCY_LEASE_MS'),
     },
     http: {
       bodyLimitBytes: s.int('OPENRAMP_BODY_LIMIT_BYTES'),

@@ -12,6 +12,9 @@ import { sendError } from './http.ts';
 import { ping } from '../infra/db/database.ts';
 import { createOperatorAuthenticator, createPartnerAuthenticator, type AuthDeps } from './auth.ts';
 import { hardeningServerOptions, registerHardening } from './hardening.ts';
+import { registerIdempotency } from './idempotency.ts';
+import { refuseUnknownQueryParams } from './query-params.ts';
+import type { IdempotencyStore } from '../infra/idempotency/store.ts';
 import type { HardeningConfig } from '../config.ts';
 import type { Services } from '../app.ts';
 import { customerRoutes } from './routes/customers.ts';
@@ -37,6 +40,7 @@ export interface ApiDeps {
   /** Trusted proxies, HTTP timeouts, connection bound, auth-failure throttle (docs/security.md). */
   hardening: HardeningConfig;
   version: string;
+  idempotency: IdempotencyStore;
 }
 
 /** The multipart parser's file size limit (also bounds a multipart body above the body limit). */
@@ -177,6 +181,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     parsingMultipart.delete(req.raw);
     await hardening.authenticateMultipart(req);
   });
+  // Authenticated from here on: Idempotency-Key (docs/api-contract.md), then undeclared query parameters.
+  registerIdempotency(app, { store: deps.idempotency });
+  app.addHook('preValidation', async (req) => refuseUnknownQueryParams(req));
   // Postgres text cannot hold U+0000: refuse it as a parameter problem instead of failing in SQL.
   app.addHook('preHandler', async (req) => {
     const at = findNul(req.query, '') ?? findNul(req.body, '');

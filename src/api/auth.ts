@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import type { Partners, ResolvedKey } from '../domain/partners/partners.ts';
 import type { NonceStore } from '../infra/auth/nonce-store.ts';
-import type { RateLimiter } from '../infra/auth/rate-limit.ts';
+import type { SharedRateLimiter } from '../infra/auth/rate-limit.ts';
 import type { Clock } from '../infra/lib/clock.ts';
 import { AppError, unauthorised } from '../infra/lib/errors.ts';
 import { bodyHashCandidates, verifySignature } from '../infra/auth/signature.ts';
@@ -23,7 +23,7 @@ export { ipAllowed, isValidIpOrCidr } from '../infra/auth/ip-address.ts';
 export interface AuthDeps {
   partners: Partners;
   nonces: NonceStore;
-  rateLimiter: RateLimiter;
+  rateLimiter: Pick<SharedRateLimiter, 'hit'>;
   clock: Clock;
   publicHosts: string[];
   windowSeconds: number;
@@ -103,7 +103,7 @@ export function createPartnerAuthenticator(deps: AuthDeps) {
         throw new AppError('IP_NOT_ALLOWED', `${addressForMessage(req)} is not in the partner's IP whitelist`);
 
       const limit = key.rateLimitPerMinute ?? deps.rateLimitPerMinute;
-      const retryAfter = deps.rateLimiter.hit(key.keyId, limit, deps.clock.now().getTime());
+      const retryAfter = await deps.rateLimiter.hit(key.keyId, limit, deps.clock.now().getTime());
       if (retryAfter !== null) {
         throw new AppError('RATE_LIMITED', `rate limit of ${limit} requests per minute exceeded; retry after ${retryAfter} s`, {
           headers: { 'retry-after': String(retryAfter) },

@@ -30,10 +30,17 @@ const FundBody = Type.Object({
   reference: Type.Optional(Str({ max: 64 })),
 });
 const BatchParams = Type.Object({ batchId: Id('Payout batch id') });
+const IdempotencyBody = Type.Object(
+  { required: Type.Boolean({ description: 'true: POSTs without an Idempotency-Key are refused (422 IDEMPOTENCY_KEY_REQUIRED)' }) },
+  { additionalProperties: false },
+);
 const RefundBody = Type.Object({ refundTxHash: Str({ max: 100, description: 'Hash of the on-chain refund transaction' }) });
 
 export interface OperatorRouteDeps {
-  partners: Pick<Partners, 'create' | 'list' | 'listApiKeys' | 'createApiKey' | 'revokeApiKey' | 'rotateWebhookSecret'>;
+  partners: Pick<
+    Partners,
+    'create' | 'list' | 'listApiKeys' | 'createApiKey' | 'revokeApiKey' | 'rotateWebhookSecret' | 'setIdempotencyRequired'
+  >;
   payouts: Pick<Payouts, 'treasury' | 'fundTreasury'>;
   payoutBatches: PayoutBatchFiles;
   ledger: Pick<Ledger, 'reconcile'>;
@@ -77,6 +84,22 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (
     '/ops/partners/:partnerId/webhook-secret/rotate',
     { config, schema: { tags, summary: 'Rotate the whsec_ secret (old one keeps signing during the overlap)', params: PartnerParams } },
     async (req) => ok({ webhookSecret: await partners.rotateWebhookSecret(req.params.partnerId) }),
+  );
+  app.post<{ Params: Static<typeof PartnerParams>; Body: Static<typeof IdempotencyBody> }>(
+    '/ops/partners/:partnerId/idempotency',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Require (or stop requiring) an Idempotency-Key on the partner's POSTs",
+        params: PartnerParams,
+        body: IdempotencyBody,
+      },
+    },
+    async (req) => {
+      await partners.setIdempotencyRequired(req.params.partnerId, req.body.required);
+      return ok({ partnerId: req.params.partnerId, idempotencyRequired: req.body.required });
+    },
   );
   app.get(
     '/ops/treasury',

@@ -34,6 +34,8 @@ export interface ResolvedKey {
   rateLimitPerMinute: number | null;
   /** Multipart requests must sign the raw body's SHA-256 (docs/request-signing.md). */
   strictSigning: boolean;
+  /** Every POST must carry an Idempotency-Key (docs/api-contract.md, "Idempotency keys"). */
+  idempotencyRequired: boolean;
 }
 
 export interface PartnerSettings {
@@ -81,6 +83,8 @@ export interface Partners {
   webhookSigningKey(partnerId: string): Promise<{ apiKey: string; apiSecret: string } | null>;
   /** Strict signing mode: multipart requests must sign the raw body's SHA-256. */
   setStrictSigning(partnerId: string, strict: boolean): Promise<void>;
+  /** "Keys required" mode: POSTs without an Idempotency-Key are refused. */
+  setIdempotencyRequired(partnerId: string, required: boolean): Promise<void>;
 }
 
 export function newWebhookSecret(): string {
@@ -255,6 +259,7 @@ export function createPartners(deps: {
           'partners.ip_whitelist',
           'partners.rate_limit_per_minute',
           'partners.strict_signing',
+          'partners.idempotency_required',
         ])
         .where('api_keys.api_key', '=', apiKey)
         .where('api_keys.status', '=', 'ACTIVE')
@@ -269,6 +274,7 @@ export function createPartners(deps: {
             ipWhitelist: row.ip_whitelist,
             rateLimitPerMinute: row.rate_limit_per_minute,
             strictSigning: row.strict_signing,
+            idempotencyRequired: row.idempotency_required,
           }
         : null;
       if (keyCache.size > 10_000) keyCache.clear();
@@ -372,6 +378,16 @@ export function createPartners(deps: {
       const res = await db
         .updateTable('partners')
         .set({ strict_signing: strict, updated_at: clock.now() })
+        .where('id', '=', partnerId)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) throw notFound('partner', partnerId);
+      invalidate(partnerId);
+    },
+
+    async setIdempotencyRequired(partnerId, required) {
+      const res = await db
+        .updateTable('partners')
+        .set({ idempotency_required: required, updated_at: clock.now() })
         .where('id', '=', partnerId)
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) throw notFound('partner', partnerId);

@@ -10,6 +10,8 @@ export const TABLE_OWNERS = {
   partners: 'src/domain/partners',
   api_keys: 'src/domain/partners',
   auth_nonces: 'src/infra/auth',
+  rate_limit_windows: 'src/infra/auth',
+  idempotency_keys: 'src/infra/idempotency',
   customers: 'src/domain/customers',
   bank_accounts: 'src/domain/bank-accounts',
   customer_derivations: 'src/domain/deposit-addresses',

@@ -423,3 +423,38 @@ export interface PartnerRailFeesTable {
   /** Minor units of `currency`. */
   fixed_fee: string;
 }
+
+// 0010: idempotency keys, the shared rate-limit counter, the partner's "keys required" setting.
+export interface DB {
+  idempotency_keys: IdempotencyKeysTable;
+  rate_limit_windows: RateLimitWindowsTable;
+}
+
+export interface PartnersTable {
+  /** 0010: the partner's POSTs must carry an Idempotency-Key (docs/api-contract.md). */
+  idempotency_required: Generated<boolean>;
+}
+
+export interface IdempotencyKeysTable {
+  partner_id: string;
+  /** `METHOD /route` as routed (e.g. `POST /customer/create`). */
+  route: string;
+  idempotency_key: string;
+  /** SHA-256 hex of method, path, query and body bytes. */
+  fingerprint: string;
+  state: 'running' | 'done';
+  /** The request holding a `running` reservation (random per request). */
+  owner: string | null;
+  lease_until: Timestamp | null;
+  response_status: number | null;
+  response_headers: Json<Record<string, string>> | null;
+  response_body: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface RateLimitWindowsTable {
+  api_key_id: string;
+  window_start: Timestamp;
+  hits: number;
+}

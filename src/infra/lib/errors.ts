@@ -50,6 +50,13 @@ export const ERROR_CATALOGUE = {
   SIGNATURE_MISMATCH: { httpStatus: 401, contractStatus: 'UNAUTHORISED', retryable: false },
   IP_NOT_ALLOWED: { httpStatus: 401, contractStatus: 'UNAUTHORISED', retryable: false },
   AUTH_THROTTLED: { httpStatus: 429, contractStatus: 'FAILED', retryable: true },
+  // Idempotency keys (docs/api-contract.md, "Idempotency keys").
+  /** The key was first used for a different request (method, path, query or body differ). */
+  IDEMPOTENCY_KEY_REUSED: { httpStatus: 422, contractStatus: 'INVALID_PARAMETERS', retryable: false },
+  /** The first request with this key is still running; carries Retry-After. */
+  IDEMPOTENCY_KEY_IN_USE: { httpStatus: 409, contractStatus: 'FAILED', retryable: true },
+  /** The partner requires an Idempotency-Key on every POST and none was sent. */
+  IDEMPOTENCY_KEY_REQUIRED: { httpStatus: 422, contractStatus: 'INVALID_PARAMETERS', retryable: false },
   // Protocol-level refusals keep the HTTP status the framework or Node's parser chose.
   BAD_REQUEST: { httpStatus: 400, contractStatus: 'INVALID_PARAMETERS', retryable: false },
   REQUEST_TIMEOUT: { httpStatus: 408, contractStatus: 'FAILED', retryable: true },

@@ -6,6 +6,7 @@ import * as m0004 from './0004_trades_ledger.ts';
 import * as m0005 from './0005_payouts.ts';
 import * as m0006 from './0006_pricing.ts';
 import * as m0007 from './0007_hardening.ts';
+import * as m0010 from './0010_idempotency.ts';
 
 /** Numbered migrations, applied in key order. Append; never edit a landed migration. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005_payouts': m0005,
   '0006_pricing': m0006,
   '0007_hardening': m0007,
+  '0010_idempotency': m0010,
 };
