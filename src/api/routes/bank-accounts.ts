@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, OptStr, PageQuery, responses } from '../schemas.ts';
+import { CreatedRangeQuery, createdRangeOf } from '../list-query.ts';
 import { bankAccountDetail, type BankAccounts } from '../../domain/bank-accounts/bank-accounts.ts';
 import { FIAT_ASSETS } from '../../infra/lib/money.ts';
 
@@ -32,7 +33,12 @@ const AddBody = Type.Object({
 });
 
 const DetailQuery = Type.Object({ id: Id('Bank account id'), customerId: Type.Optional(Id('Customer id')) });
-const ListQuery = Type.Object({ ...PageQuery, customerId: Type.Optional(Id('Customer id')), currency: Type.Optional(Enum(FIAT_ASSETS)) });
+const ListQuery = Type.Object({
+  ...PageQuery,
+  customerId: Type.Optional(Id('Customer id')),
+  currency: Type.Optional(Enum(FIAT_ASSETS)),
+  ...CreatedRangeQuery,
+});
 
 export const bankAccountRoutes: FastifyPluginAsync<{ bankAccounts: BankAccounts }> = async (app, { bankAccounts }) => {
   app.post<{ Body: Static<typeof AddBody> }>(
@@ -70,7 +76,7 @@ export const bankAccountRoutes: FastifyPluginAsync<{ bankAccounts: BankAccounts 
     async (req) => {
       const q = req.query;
       return pageOf(
-        await bankAccounts.list(partnerId(req), pageFrom(q), { customerId: q.customerId, currency: q.currency }),
+        await bankAccounts.list(partnerId(req), pageFrom(q), { customerId: q.customerId, currency: q.currency, ...createdRangeOf(q) }),
         bankAccountDetail,
       );
     },

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
+import { CreatedRangeQuery, createdRangeOf } from '../list-query.ts';
 import { customerDetail, customerListItem, type Customers } from '../../domain/customers/customers.ts';
 import { AppError } from '../../infra/lib/errors.ts';
 
@@ -32,6 +33,7 @@ const ListQuery = Type.Object({
   status: Type.Optional(Enum(['PENDING', 'CONFIRMED', 'REJECTED', 'DELETED'] as const)),
   createTime: Type.Optional(Type.String({ format: 'date-time', description: 'customers created at or after (ISO 8601)' })),
   realName: Type.Optional(Str({ max: 200 })),
+  ...CreatedRangeQuery,
 });
 
 export const customerRoutes: FastifyPluginAsync<{ customers: Customers }> = async (app, { customers }) => {
@@ -95,6 +97,7 @@ export const customerRoutes: FastifyPluginAsync<{ customers: Customers }> = asyn
         realName: q.realName,
         createTime: q.createTime,
         sortDirection: q.sortDirection,
+        ...createdRangeOf(q),
       });
       return pageOf(result, customerListItem);
     },

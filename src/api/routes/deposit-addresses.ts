@@ -2,13 +2,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, responses } from '../schemas.ts';
+import { CreatedRangeQuery, createdRangeOf } from '../list-query.ts';
 import { depositAddressDetail, type DepositAddresses } from '../../domain/deposit-addresses/deposit-addresses.ts';
 import { NETWORKS } from '../../adapters/chains/networks.ts';
 import { CRYPTO_ASSETS } from '../../infra/lib/money.ts';
 
 const CreateBody = Type.Object({ customerId: Id('Customer id'), currency: Enum(CRYPTO_ASSETS), network: Enum(NETWORKS) });
 const DetailQuery = Type.Object({ id: Id('Deposit address id') });
-const ListQuery = Type.Object({ ...PageQuery, customerId: Type.Optional(Id('Customer id')) });
+const ListQuery = Type.Object({ ...PageQuery, customerId: Type.Optional(Id('Customer id')), ...CreatedRangeQuery });
 
 export const depositAddressRoutes: FastifyPluginAsync<{ depositAddresses: Pick<DepositAddresses, 'create' | 'get' | 'list'> }> = async (
   app,
@@ -35,6 +36,12 @@ export const depositAddressRoutes: FastifyPluginAsync<{ depositAddresses: Pick<D
     '/deposit-address/list',
     { schema: { tags: ['Deposit Address'], summary: 'List deposit addresses (paginated)', querystring: ListQuery, response: responses() } },
     async (req) =>
-      pageOf(await depositAddresses.list(partnerId(req), pageFrom(req.query), { customerId: req.query.customerId }), depositAddressDetail),
+      pageOf(
+        await depositAddresses.list(partnerId(req), pageFrom(req.query), {
+          customerId: req.query.customerId,
+          ...createdRangeOf(req.query),
+        }),
+        depositAddressDetail,
+      ),
   );
 };

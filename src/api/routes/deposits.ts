@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ok, pageFrom, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
+import { CreatedRangeQuery, createdRangeOf } from '../list-query.ts';
+import { tronToHex, isValidTronAddress } from '../../adapters/chains/addresses.ts';
 import { depositListItem, type Deposits } from '../../domain/deposits/deposits.ts';
 import type { Customers } from '../../domain/customers/customers.ts';
 import { AppError, notFound } from '../../infra/lib/errors.ts';
@@ -17,7 +19,20 @@ const ListQuery = Type.Object({
   customerId: Type.Optional(Id('Customer id')),
   currency: Type.Optional(Enum(CRYPTO_ASSETS)),
   status: Type.Optional(Enum(STATUSES)),
+  txHash: Type.Optional(
+    Type.String({ pattern: '^(0x)?[0-9a-fA-F]{64}$', description: 'Only deposits of this transaction (64 hex, 0x optional, any case)' }),
+  ),
+  address: Type.Optional(Str({ max: 64, description: 'Only deposits to this deposit address (0x… or T…)' })),
+  ...CreatedRangeQuery,
 });
+
+/** A deposit address as the deposits table stores it: lowercase 0x hex (a TRON address in its hex form). */
+function storedAddress(address: string): string {
+  if (/^0x[0-9a-fA-F]{40}$/.test(address)) return address.toLowerCase();
+  if (isValidTronAddress(address)) return tronToHex(address);
+  throw new AppError('INVALID_PARAMETERS', 'address: not an EVM (0x…) or TRON (T…) address');
+}
+const storedTxHash = (h: string) => `0x${h.replace(/^0x/, '').toLowerCase()}`;
 const MockBody = Type.Object({
   currency: Enum([...FIAT_ASSETS, ...CRYPTO_ASSETS]),
   amount: Str({ max: 40, description: 'Decimal string, e.g. "250.00"' }),
@@ -77,7 +92,14 @@ export const depositRoutes: FastifyPluginAsync<DepositRouteDeps> = async (
     { schema: { tags: ['Deposit'], summary: 'List deposits (paginated)', querystring: ListQuery, response: responses() } },
     async (req) => {
       const q = req.query;
-      const result = await deposits.list(partnerId(req), pageFrom(q), { customerId: q.customerId, currency: q.currency, status: q.status });
+      const result = await deposits.list(partnerId(req), pageFrom(q), {
+        customerId: q.customerId,
+        currency: q.currency,
+        status: q.status,
+        txHash: q.txHash === undefined ? undefined : storedTxHash(q.txHash),
+        address: q.address === undefined ? undefined : storedAddress(q.address),
+        ...createdRangeOf(q),
+      });
       const names = await customers.namesByIds([...new Set(result.list.map((d) => d.customer_id))]);
       return ok({
         list: result.list.map((d) => depositListItem(d, names.get(d.customer_id) ?? null)),

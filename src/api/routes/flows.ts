@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
+import { CreatedRangeQuery, createdRangeOf } from '../list-query.ts';
 import { flowCreatedData, flowDetail, flowListItem, type Flows } from '../../domain/flows/flows.ts';
 import { NETWORKS } from '../../adapters/chains/networks.ts';
 import { CRYPTO_ASSETS, FIAT_ASSETS } from '../../infra/lib/money.ts';
@@ -26,6 +27,7 @@ const ListQuery = Type.Object({
   status: Type.Optional(Enum(['ENABLED', 'DISABLED'] as const)),
   customerId: Type.Optional(Id('Customer id (OpenRamp extension)')),
   includeDeleted: Type.Optional(Type.Boolean({ description: 'Include deleted flows (OpenRamp extension)' })),
+  ...CreatedRangeQuery,
 });
 const PreviewQuery = Type.Object({
   fromCurrency: Enum([...FIAT_ASSETS, ...CRYPTO_ASSETS]),
@@ -99,6 +101,7 @@ export const flowRoutes: FastifyPluginAsync<{ flows: Flows; tradePreview: TradeP
         type: q.type,
         customerId: q.customerId,
         includeDeleted: q.includeDeleted,
+        ...createdRangeOf(q),
       });
       return pageOf(result, flowListItem);
     },

@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
+import { CreatedRangeQuery, createdRangeOf } from '../list-query.ts';
+import { RAIL_IDS } from '../../adapters/rails/rails.ts';
 import { payoutDetail, type Payouts } from '../../domain/payouts/payouts.ts';
 
 const STATUSES = ['PENDING', 'SUBMITTED', 'SETTLED', 'RETURNED'] as const;
@@ -11,6 +13,8 @@ const ListQuery = Type.Object({
   status: Type.Optional(Enum(STATUSES)),
   tradeId: Type.Optional(Id('Trade id')),
   customerId: Type.Optional(Id('Customer id')),
+  rail: Type.Optional(Enum(RAIL_IDS, 'Only payouts on this rail')),
+  ...CreatedRangeQuery,
 });
 const RetryBody = Type.Object({
   payoutId: Id('The RETURNED payout'),
@@ -44,7 +48,13 @@ export const payoutRoutes: FastifyPluginAsync<{ payouts: Pick<Payouts, 'get' | '
     async (req) => {
       const q = req.query;
       return pageOf(
-        await payouts.list(partnerId(req), pageFrom(q), { status: q.status, tradeId: q.tradeId, customerId: q.customerId }),
+        await payouts.list(partnerId(req), pageFrom(q), {
+          status: q.status,
+          tradeId: q.tradeId,
+          customerId: q.customerId,
+          rail: q.rail,
+          ...createdRangeOf(q),
+        }),
         payoutDetail,
       );
     },

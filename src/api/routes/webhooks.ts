@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ok, pageFrom, pageOf, partnerId } from '../http.ts';
 import { Enum, Id, PageQuery, responses } from '../schemas.ts';
 import { AppError } from '../../infra/lib/errors.ts';
+import { CreatedRangeQuery, createdRangeOf } from '../list-query.ts';
 import type { Webhooks } from '../../domain/webhooks/webhooks.ts';
 
 /**
@@ -13,6 +14,7 @@ const DeliveryListQuery = Type.Object({
   ...PageQuery,
   eventId: Type.Optional(Id('Only deliveries of this event (evt_…)')),
   status: Type.Optional(Enum(['PENDING', 'SUCCEEDED', 'FAILED'] as const, 'Only deliveries in this state')),
+  ...CreatedRangeQuery,
 });
 
 const IsoTime = (description: string) => Type.String({ format: 'date-time', maxLength: 64, description });
@@ -53,7 +55,12 @@ export const webhookRoutes: FastifyPluginAsync<{ webhooks: Webhooks }> = async (
     },
     async (req) => {
       const { eventId, status } = req.query;
-      const result = await webhooks.listDeliveries(partnerId(req), { page: pageFrom(req.query), eventId, status });
+      const result = await webhooks.listDeliveries(partnerId(req), {
+        page: pageFrom(req.query),
+        eventId,
+        status,
+        ...createdRangeOf(req.query),
+      });
       return pageOf(result, (d) => d);
     },
   );

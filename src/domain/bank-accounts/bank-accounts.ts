@@ -4,7 +4,7 @@ import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
 import type { Outbox } from '../../infra/events/outbox.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
-import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
 import type { FiatAsset } from '../../infra/lib/money.ts';
 import { validateBankAccountInput, type BankAccountInput } from './validation/index.ts';
 import type { PayeeVerifier } from './payee-verification.ts';
@@ -24,7 +24,7 @@ export interface BankAccounts {
   list(
     partnerId: string,
     page: Page,
-    filter: { customerId?: string | undefined; currency?: FiatAsset | undefined },
+    filter: { customerId?: string | undefined; currency?: FiatAsset | undefined } & CreatedRange,
   ): Promise<PageResult<BankAccountRow>>;
 }
 
@@ -141,6 +141,8 @@ export function createBankAccounts(deps: {
       let q = db.selectFrom('bank_accounts').where('partner_id', '=', partnerId);
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
       if (filter.currency) q = q.where('currency', '=', filter.currency);
+      if (filter.createdFrom) q = q.where('created_at', '>=', filter.createdFrom);
+      if (filter.createdTo) q = q.where('created_at', '<=', filter.createdTo);
       return paginate<BankAccountRow>(q, page);
     },
   };

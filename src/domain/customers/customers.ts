@@ -7,7 +7,7 @@ import type { KycProvider } from '../../adapters/kyc/kyc.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import { isUniqueViolation } from '../../infra/db/database.ts';
 import { countryName, isCountryCode } from '../../infra/lib/countries.ts';
-import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 
 /**
@@ -38,6 +38,8 @@ export interface CustomerListFilter {
   realName?: string | undefined;
   createTime?: string | undefined;
   sortDirection?: 'ASC' | 'DESC' | undefined;
+  createdFrom?: CreatedRange['createdFrom'];
+  createdTo?: CreatedRange['createdTo'];
 }
 
 export interface Customers {
@@ -237,6 +239,8 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
         const from = new Date(filter.createTime);
         q = q.where('created_at', '>=', from);
       }
+      if (filter.createdFrom) q = q.where('created_at', '>=', filter.createdFrom);
+      if (filter.createdTo) q = q.where('created_at', '<=', filter.createdTo);
       const dir = filter.sortDirection === 'ASC' ? 'asc' : 'desc';
       return paginate<CustomerRow>(q, page, dir);
     },

@@ -4,7 +4,7 @@ import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
 import type { Outbox } from '../../infra/events/outbox.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
-import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
 import { NETWORK_FAMILY, unsupportedTokenReason, type Network } from '../../adapters/chains/networks.ts';
 import { deriveAddress, type NetworkFamily } from '../../adapters/chains/addresses.ts';
 import type { CryptoAsset } from '../../infra/lib/money.ts';
@@ -39,7 +39,7 @@ export interface DepositAddresses {
   ): Promise<{ row: DepositAddressRow; created: boolean }>;
   create(partnerId: string, input: { customerId: string; network: Network; currency: CryptoAsset }): Promise<DepositAddressRow>;
   get(partnerId: string, id: string, tx?: Transaction<DB>): Promise<DepositAddressRow>;
-  list(partnerId: string, page: Page, filter: { customerId?: string | undefined }): Promise<PageResult<DepositAddressRow>>;
+  list(partnerId: string, page: Page, filter: { customerId?: string | undefined } & CreatedRange): Promise<PageResult<DepositAddressRow>>;
   /** The partner's address record for an address (normalised, as stored) in a network family, if any. */
   findByAddress(partnerId: string, family: NetworkFamily, address: string): Promise<DepositAddressRow | undefined>;
 }
@@ -155,6 +155,8 @@ export function createDepositAddresses(deps: {
     async list(partnerId, page, filter) {
       let q = db.selectFrom('deposit_addresses').where('partner_id', '=', partnerId);
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
+      if (filter.createdFrom) q = q.where('created_at', '>=', filter.createdFrom);
+      if (filter.createdTo) q = q.where('created_at', '<=', filter.createdTo);
       return paginate<DepositAddressRow>(q, page);
     },
     findByAddress: (partnerId, family, address) =>

@@ -21,7 +21,7 @@ import { createTransition } from '../../infra/events/state-machine.ts';
 import { DEPOSIT_MACHINE, decideAdvance, heldGroupReachesMinimum } from './state-machine.ts';
 import { formatAmount, minorFromDb } from '../../infra/lib/money.ts';
 import { AppError, invariantBroken, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
-import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
 import { ACCOUNTS, type Ledger } from '../ledger/ledger.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 
@@ -57,7 +57,15 @@ export interface Deposits {
   list(
     partnerId: string,
     page: Page,
-    filter: { customerId?: string | undefined; currency?: string | undefined; status?: DepositRow['status'] | undefined },
+    filter: {
+      customerId?: string | undefined;
+      currency?: string | undefined;
+      status?: DepositRow['status'] | undefined;
+      /** As stored: `0x` + lowercase hex. */
+      txHash?: string | undefined;
+      /** The receiving (deposit) address as stored: `0x` + 40 hex (TRON addresses in their hex form). */
+      address?: string | undefined;
+    } & CreatedRange,
   ): Promise<PageResult<DepositRow>>;
   /** Operator: a refund was sent on chain; ACTION_REQUIRED → REJECTED/REFUNDED. */
   recordRefund(depositId: string, refundTxHash: string): Promise<DepositRow>;
@@ -407,6 +415,10 @@ export function createDeposits(deps: {
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
       if (filter.currency) q = q.where('currency', '=', filter.currency as DepositRow['currency']);
       if (filter.status) q = q.where('status', '=', filter.status);
+      if (filter.txHash) q = q.where('tx_hash', '=', filter.txHash);
+      if (filter.address) q = q.where((eb) => eb(eb.fn('lower', ['to_address']), '=', filter.address!.toLowerCase()));
+      if (filter.createdFrom) q = q.where('created_at', '>=', filter.createdFrom);
+      if (filter.createdTo) q = q.where('created_at', '<=', filter.createdTo);
       return paginate<DepositRow>(q, page);
     },
 

@@ -3,7 +3,7 @@ import type { DB, FlowsTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
 import { AppError, invariantBroken, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
-import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
 import type { Network } from '../../adapters/chains/networks.ts';
 import type { CryptoAsset } from '../../infra/lib/money.ts';
 import {
@@ -51,7 +51,7 @@ export interface Flows {
       type?: string | undefined;
       customerId?: string | undefined;
       includeDeleted?: boolean | undefined;
-    },
+    } & CreatedRange,
   ): Promise<PageResult<FlowRow>>;
   delete(partnerId: string, id: string): Promise<FlowRow>;
   setStatus(partnerId: string, id: string, status: 'ENABLED' | 'DISABLED'): Promise<FlowRow>;
@@ -216,6 +216,8 @@ export function createFlows(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clo
       if (filter.status) q = q.where('status', '=', filter.status);
       if (filter.type) q = q.where('type', '=', filter.type as FlowRow['type']);
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
+      if (filter.createdFrom) q = q.where('created_at', '>=', filter.createdFrom);
+      if (filter.createdTo) q = q.where('created_at', '<=', filter.createdTo);
       return paginate<FlowRow>(q, page);
     },
     async delete(partnerId, id) {

@@ -8,7 +8,7 @@ import { createTransition } from '../../infra/events/state-machine.ts';
 import { ACCOUNTS, type Ledger } from '../ledger/ledger.ts';
 import { AppError, invariantBroken, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import { ASSET_SCALE, formatDecimal, isFiatAsset, type FiatAsset } from '../../infra/lib/money.ts';
-import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
 import { RAILS, chooseRail, schedule, type RailId } from '../../adapters/rails/rails.ts';
 import type { Debtor } from '../../adapters/rails/formats/types.ts';
 import { paginate } from '../../infra/db/paginate.ts';
@@ -68,7 +68,12 @@ export interface Payouts {
   list(
     partnerId: string,
     page: Page,
-    filter: { status?: PayoutRow['status'] | undefined; tradeId?: string | undefined; customerId?: string | undefined },
+    filter: {
+      status?: PayoutRow['status'] | undefined;
+      tradeId?: string | undefined;
+      customerId?: string | undefined;
+      rail?: string | undefined;
+    } & CreatedRange,
   ): Promise<PageResult<PayoutRow>>;
   /** The sandbox bank: reads submitted files, settles payouts on their date (or at once). */
   runSandboxBank(opts: { settleImmediately: boolean }): Promise<{ filesRead: number; settled: number }>;
@@ -335,6 +340,9 @@ export function createPayouts(o: PayoutsOptions): Payouts {
       if (filter.status) q = q.where('status', '=', filter.status);
       if (filter.tradeId) q = q.where('trade_id', '=', filter.tradeId);
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
+      if (filter.rail) q = q.where('rail', '=', filter.rail);
+      if (filter.createdFrom) q = q.where('created_at', '>=', filter.createdFrom);
+      if (filter.createdTo) q = q.where('created_at', '<=', filter.createdTo);
       return paginate<PayoutRow>(q, page);
     },
 

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { DB, TradesTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
@@ -17,7 +17,7 @@ import { findCustomer } from '../customers/customers.ts';
 import { payoutAttemptsOf } from '../payouts/payouts.ts';
 import { TRADE_MACHINE } from './state-machine.ts';
 import { ASSET_SCALE, formatDecimal, formatRate, isCryptoAsset, isFiatAsset, type FiatAsset } from '../../infra/lib/money.ts';
-import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
 
 /**
  * Trades (docs/state-machines.md, docs/pricing.md): `CREATED` → `SETTLED` | `CANCELED`, at most one per confirmed deposit
@@ -36,7 +36,17 @@ export interface Trades {
   create(input: { depositIds: string[]; aggregateId?: string }): Promise<TradeRow | null>;
   settle(tradeId: string): Promise<TradeRow | null>;
   get(partnerId: string, id: string): Promise<TradeRow>;
-  list(partnerId: string, page: Page, filter: { status?: TradeRow['status'] | undefined }): Promise<PageResult<TradeRow>>;
+  list(
+    partnerId: string,
+    page: Page,
+    filter: {
+      status?: TradeRow['status'] | undefined;
+      customerId?: string | undefined;
+      flowId?: string | undefined;
+      /** Trades funded by this deposit (one, or one of an aggregate's). */
+      depositId?: string | undefined;
+    } & CreatedRange,
+  ): Promise<PageResult<TradeRow>>;
   detail(row: TradeRow, q?: Kysely<DB>): Promise<Record<string, unknown>>;
 }
 
@@ -268,6 +278,11 @@ export function createTrades(deps: {
     async list(partnerId, page, filter) {
       let q = db.selectFrom('trades').where('partner_id', '=', partnerId);
       if (filter.status) q = q.where('status', '=', filter.status);
+      if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
+      if (filter.flowId) q = q.where('flow_id', '=', filter.flowId);
+      if (filter.depositId) q = q.where(sql<boolean>`deposit_ids @> ${JSON.stringify([filter.depositId])}::jsonb`);
+      if (filter.createdFrom) q = q.where('created_at', '>=', filter.createdFrom);
+      if (filter.createdTo) q = q.where('created_at', '<=', filter.createdTo);
       const [rows, count] = await Promise.all([
         q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.pageSize).offset(page.offset).execute(),
         q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),

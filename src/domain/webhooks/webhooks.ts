@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
-import type { Page, PageResult } from '../../infra/lib/pagination.ts';
+import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { EventHorizon } from './horizon.ts';
 import { deliveredPayload } from './signing.ts';
@@ -60,7 +60,7 @@ export type RedeliverInput = { eventId: string } | { from: Date; to: Date };
 export interface Webhooks {
   listDeliveries(
     partnerId: string,
-    q: { page: Page; eventId?: string | undefined; status?: DeliveryStatus | undefined },
+    q: { page: Page; eventId?: string | undefined; status?: DeliveryStatus | undefined } & CreatedRange,
   ): Promise<PageResult<DeliveryView>>;
   /** Queues new deliveries, due now, with the same webhook-id (event id) as the original. */
   redeliver(partnerId: string, input: RedeliverInput): Promise<{ count: number; deliveryIds: string[] }>;
@@ -92,6 +92,8 @@ export function createWebhooks(deps: {
       let base = db.selectFrom('webhook_deliveries').where('webhook_deliveries.partner_id', '=', partnerId);
       if (q.eventId !== undefined) base = base.where('webhook_deliveries.event_id', '=', q.eventId);
       if (q.status !== undefined) base = base.where('webhook_deliveries.status', '=', STATUS_TO_DB[q.status]);
+      if (q.createdFrom) base = base.where('webhook_deliveries.created_at', '>=', q.createdFrom);
+      if (q.createdTo) base = base.where('webhook_deliveries.created_at', '<=', q.createdTo);
       const [count, rows] = await Promise.all([
         base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
         base

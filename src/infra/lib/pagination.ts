@@ -20,3 +20,9 @@ export interface PageResult<T> {
   pageNum: number;
   pageSize: number;
 }
+
+/** Every list's creation-time filter (inclusive bounds); the API checks from ≤ to. */
+export interface CreatedRange {
+  createdFrom?: Date | undefined;
+  createdTo?: Date | undefined;
+}
