@@ -13,7 +13,7 @@ import { openTestDatabase, type TestContext } from './harness.ts';
  * `call()` works against either. `close()` closes both apps and then the database.
  */
 export async function createTwoAppsOnOneDatabase(
-  opts: { env?: Record<string, string>; clock?: Clock } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; authClock?: Clock } = {},
 ): Promise<{ a: TestContext; b: TestContext; close(): Promise<void> }> {
   const config = loadConfig({
     OPENRAMP_MODE: 'sandbox',
@@ -32,6 +32,7 @@ export async function createTwoAppsOnOneDatabase(
       secrets: { masterKey, operatorToken, xpubs: { ...SANDBOX_XPUBS } },
       logger: createLogger({ level: config.logLevel }),
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.authClock ? { authClock: opts.authClock } : {}),
     });
   const appA = await build();
   const appB = await build();
