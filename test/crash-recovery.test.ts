@@ -5,6 +5,7 @@ import { depositOfTx, mockDeposit, offrampCustomer, pipelineRound } from './help
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import { AppError } from '../src/infra/lib/errors.ts';
 import type { Services } from '../src/app.ts';
+import { onEachCommit } from './helpers/commit-hook.ts';
 
 /**
  * A crash at any point of the pipeline resumes without loss or duplication. Each step that
@@ -21,9 +22,6 @@ const STEPS = ['DEPOSIT_APPROVED', 'TRADE_CREATED', 'TRADE_SETTLED', 'PAYOUT_SUB
 const MODES = ['inside the transaction', 'after commit, before the follow-up'] as const;
 type Step = (typeof STEPS)[number];
 type Mode = (typeof MODES)[number];
-
-/** A transaction builder that looks like Kysely's for everything the domain code calls on it. */
-type TransactionBuilderLike = { execute(cb: (tx: unknown) => Promise<unknown>): Promise<unknown> };
 
 /**
  * Arms one crash at `step`. The step is recognised by its event (`outbox.append` is called with
@@ -47,37 +45,15 @@ function armCrash(s: Services, step: Step, mode: Mode) {
     }
     return append.call(outbox, tx, e);
   };
-  const db = s.db;
-  const transaction = db.transaction;
-  const wrap = <B extends object>(builder: B): B =>
-    new Proxy(builder, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target);
-        if (typeof value !== 'function') return value;
-        if (prop === 'execute')
-          return async (cb: (tx: unknown) => Promise<unknown>) => {
-            let seen: unknown;
-            const out = await (target as unknown as TransactionBuilderLike).execute((tx) => {
-              seen = tx;
-              return cb(tx);
-            });
-            // Committed. Anything the caller would do next is lost, as in a crash.
-            if (crashAfterCommitOf.delete(seen) && state.fired === 0) throw crash();
-            return out;
-          };
-        // setIsolationLevel() and friends return a new builder: keep wrapping it.
-        return (...args: unknown[]) => {
-          const r = value.apply(target, args);
-          return r && typeof r === 'object' && typeof r.execute === 'function' ? wrap(r) : r;
-        };
-      },
-    });
-  db.transaction = () => wrap(transaction.call(db));
+  // Committed. Anything the caller would do next is lost, as in a crash.
+  const commits = onEachCommit(s.db, (tx) => {
+    if (crashAfterCommitOf.delete(tx) && state.fired === 0) throw crash();
+  });
   return {
     state,
     restore() {
       outbox.append = append;
-      db.transaction = transaction;
+      commits.restore();
     },
   };
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createTestContext, onboard, type TestContext } from './helpers/harness.ts';
 import { createTwoAppsOnOneDatabase } from './helpers/second-app.ts';
 import { frozenClock, listen, signedWire, wire, type WireResponse } from './helpers/wire.ts';
+import { onEachCommit } from './helpers/commit-hook.ts';
 import { encodeMultipart, signRequest as sdkSignRequest } from '../sdk/src/index.ts';
 import { AppError } from '../src/infra/lib/errors.ts';
 import { IDEMPOTENCY_PURGE_JOB, schedulePurge } from '../src/infra/idempotency/store.ts';
@@ -370,9 +371,6 @@ describe('idempotency keys: two server processes on one database', () => {
   });
 });
 
-/** A builder whose execute() Kysely's callers await (the transaction builder and what setIsolationLevel returns). */
-type TransactionBuilderLike = { execute(cb: (tx: unknown) => Promise<unknown>): Promise<unknown> };
-
 /**
  * Kills `app` right after the next database transaction commits: its idempotency store is
  * abandoned (no lease renewal, nothing more written — what a dead process does) and the request
@@ -380,36 +378,14 @@ type TransactionBuilderLike = { execute(cb: (tx: unknown) => Promise<unknown>): 
  * next one to commit, with nothing else running.
  */
 function crashAfterNextCommit(app: OpenRamp) {
-  const db = app.services.db;
-  const transaction = db.transaction;
   const state = { fired: 0 };
-  const wrap = <B extends object>(builder: B): B =>
-    new Proxy(builder, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target);
-        if (typeof value !== 'function') return value;
-        if (prop === 'execute')
-          return async (cb: (tx: unknown) => Promise<unknown>) => {
-            const out = await (target as unknown as TransactionBuilderLike).execute(cb);
-            if (state.fired++ === 0) {
-              app.services.idempotency.abandon();
-              throw new AppError('DEPENDENCY_UNAVAILABLE', 'injected crash after commit');
-            }
-            return out;
-          };
-        return (...args: unknown[]) => {
-          const r = value.apply(target, args);
-          return r && typeof r === 'object' && typeof r.execute === 'function' ? wrap(r) : r;
-        };
-      },
-    });
-  db.transaction = () => wrap(transaction.call(db));
-  return {
-    state,
-    restore() {
-      db.transaction = transaction;
-    },
-  };
+  const commits = onEachCommit(app.services.db, () => {
+    if (state.fired++ === 0) {
+      app.services.idempotency.abandon();
+      throw new AppError('DEPENDENCY_UNAVAILABLE', 'injected crash after commit');
+    }
+  });
+  return { state, restore: () => commits.restore() };
 }
 
 /**

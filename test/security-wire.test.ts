@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createTestContext, signedHeaders, type SignedRequest, type TestContext } from './helpers/harness.ts';
 import { encodeMultipart, signRequest as sdkSignRequest } from '../sdk/src/index.ts';
-import type { Clock } from '../src/infra/lib/clock.ts';
+import { frozenClock, listen, signedWire, wire, type WireResponse } from './helpers/wire.ts';
 
 /**
  * The outside audit's findings, re-run as the audit ran them: over a real socket
@@ -14,48 +14,6 @@ import type { Clock } from '../src/infra/lib/clock.ts';
  */
 
 type Creds = { apiKey: string; apiSecret: string; partnerId: string };
-
-interface WireResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  json: any;
-}
-
-async function listen(ctx: TestContext): Promise<number> {
-  await ctx.openramp.api.listen({ port: 0, host: '127.0.0.1' });
-  return (ctx.openramp.api.server.address() as AddressInfo).port;
-}
-
-/** One request on its own connection (no agent), headers exactly as given. */
-function wire(port: number, r: { method: string; path: string; headers: Record<string, string>; body?: string | Uint8Array }) {
-  return new Promise<WireResponse>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json: any = null;
-        try {
-          json = JSON.parse(body);
-        } catch {
-          json = null;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(r.body === undefined ? undefined : Buffer.from(r.body));
-  });
-}
-
-/** A signed request over the wire, signed for Host 127.0.0.1:<port> (harness signing). */
-function signedWire(port: number, r: SignedRequest & { creds: Creds }, extra: Record<string, string> = {}) {
-  const host = `127.0.0.1:${port}`;
-  const headers = { ...signedHeaders({ ...r, host }, r.creds), ...extra } as Record<string, string>;
-  const body = r.rawBody ?? (r.body === undefined ? undefined : JSON.stringify(r.body));
-  return wire(port, { method: r.method, path: r.url, headers, ...(body !== undefined ? { body } : {}) });
-}
 
 /**
  * Writes raw bytes on a new connection and collects everything until the server closes it.
@@ -102,17 +60,6 @@ function assertRefused(r: WireResponse, httpStatus: number, code: string, contra
   assert.equal(r.status, httpStatus, r.body);
   assertEnvelope(r.json, contract, r.body);
   assert.equal(r.headers['x-error-code'], code, r.body);
-}
-
-/** A clock frozen mid-minute: the failure and rate windows are per wall-clock minute. */
-function frozenClock(): Clock & { advance(ms: number): void } {
-  let t = Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
-  return {
-    now: () => new Date(t),
-    advance: (d) => {
-      t += d;
-    },
-  };
 }
 
 const countRows = async (ctx: TestContext, table: 'bank_accounts' | 'customers') =>
@@ -246,7 +193,7 @@ describe('security (wire): signatures bind the whole request', () => {
 
   it('each authentication failure has its stable code, with the contract’s 401 UNAUTHORISED', async () => {
     const get = (r: Partial<SignedRequest> & { creds: Creds }, extra: Record<string, string> = {}) =>
-      signedWire(port, { method: 'GET', url: '/basic-info', ...r }, extra);
+      signedWire(port, { method: 'GET', url: '/basic-info', ...r }, { headers: extra });
     assertRefused(await get({ creds: { ...lax, apiKey: 'ork_test_unknown' } }), 401, 'UNKNOWN_API_KEY', 'UNAUTHORISED');
     const stale = String(Math.floor(Date.now() / 1000) - 3600);
     assertRefused(await get({ creds: lax, timestamp: stale }), 401, 'TIMESTAMP_OUT_OF_WINDOW', 'UNAUTHORISED');
@@ -283,7 +230,7 @@ describe('security (wire): no trusted proxy, timeouts, parser errors', () => {
     const p = await ctx.openramp.services.partners.create('Whitelisted Partner');
     await ctx.openramp.services.partners.setIpWhitelist(p.partnerId, ['10.1.2.3']);
     for (const xff of ['10.1.2.3', '10.1.2.3, 203.0.113.7', '203.0.113.7, 10.1.2.3']) {
-      const r = await signedWire(port, { method: 'GET', url: '/basic-info', creds: p }, { 'x-forwarded-for': xff });
+      const r = await signedWire(port, { method: 'GET', url: '/basic-info', creds: p }, { headers: { 'x-forwarded-for': xff } });
       assertRefused(r, 401, 'IP_NOT_ALLOWED', 'UNAUTHORISED');
       assert.ok(!r.body.includes('10.1.2.3') && !r.body.includes('203.0.113.7'), `forwarded address echoed: ${r.body}`);
     }
@@ -436,7 +383,11 @@ describe('security (wire): trusted proxy 127.0.0.1, connection bound, failed-aut
   }
 
   const get = async (creds: Creds, xff?: string) => {
-    const r = await signedWire(port, { method: 'GET', url: '/basic-info', creds, timestamp: ts() }, xff ? { 'x-forwarded-for': xff } : {});
+    const r = await signedWire(
+      port,
+      { method: 'GET', url: '/basic-info', creds, timestamp: ts() },
+      xff ? { headers: { 'x-forwarded-for': xff } } : {},
+    );
     await serverIdle();
     return r;
   };
