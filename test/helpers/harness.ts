@@ -77,6 +77,9 @@ export async function createTestContext(
     OPENRAMP_LOG_LEVEL: 'silent',
     OPENRAMP_DATA_DIR: '/nonexistent',
     OPENRAMP_PAYOUT_OUTBOX_DIR: outboxDir,
+    // The rate limit counts real-time minutes; a test not about it must not depend on how fast
+    // the machine sends its requests. Rate-limit tests set their own limit.
+    OPENRAMP_RATE_LIMIT_PER_MINUTE: '1000000',
     ...opts.env,
   });
   const database = await openTestDatabase();
