@@ -161,7 +161,15 @@ export async function createOpenRamp(opts: {
   });
   const kyc = createSandboxKyc({ jobs, clock, delayMs: config.kyc.sandboxDecisionDelayMs });
   const customers = createCustomers({ db, ids, clock, outbox, kyc });
-  const bankAccounts = createBankAccounts({ db, ids, clock, outbox, payeeVerifier: nameMatchVerifier, customers });
+  const bankAccounts = createBankAccounts({
+    db,
+    ids,
+    clock,
+    outbox,
+    payeeVerifier: nameMatchVerifier,
+    customers,
+    debtors: SANDBOX_DEBTORS,
+  });
   const depositAddresses = createDepositAddresses({
     db,
     ids,

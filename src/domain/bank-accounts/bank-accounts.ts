@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { DB, BankAccountsTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
@@ -10,6 +10,8 @@ import { validateBankAccountInput, type BankAccountInput } from './validation/in
 import type { PayeeVerifier } from './payee-verification.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 import type { Customers } from '../customers/customers.ts';
+import type { Creditor, Debtor } from '../../adapters/rails/formats/types.ts';
+import { creditorRefusals } from '../../adapters/rails/payment-file.ts';
 
 /**
  * Bank accounts: validated per currency and rail (validation/), then payee-verified against
@@ -62,6 +64,8 @@ export function createBankAccounts(deps: {
   outbox: Outbox;
   payeeVerifier: PayeeVerifier;
   customers: Pick<Customers, 'lock'>;
+  /** The accounts payouts are sent from: the entry check builds a payment file with them. */
+  debtors: Record<FiatAsset, Debtor>;
 }): BankAccounts {
   const { db, ids, clock, outbox } = deps;
   return {
@@ -82,41 +86,46 @@ export function createBankAccounts(deps: {
         const match = deps.payeeVerifier.verify({ customerName: customer.name, accountName, isIndividual: customer.is_individual });
         const verified = match !== 'NO_MATCH';
         const now = clock.now();
-        const row = await tx
-          .insertInto('bank_accounts')
-          .values({
-            id: ids.next('bankAccount'),
-            partner_id: partnerId,
-            customer_id: customer.id,
-            currency: a.currency,
-            bank_name: a.bankName,
-            account_no: a.accountNo,
-            account_name: accountName,
-            swift: a.swift,
-            iban: a.iban,
-            aba: a.aba,
-            sort_code: a.sortCode,
-            bsb: a.bsb,
-            institution_number: a.institutionNumber,
-            transit: a.transit,
-            bank_country: a.bankCountry,
-            bank_address: a.bankAddress,
-            beneficiary_address: a.beneficiaryAddress,
-            label: a.label,
-            inter_bank_name: a.interBankName,
-            inter_bank_bic: a.interBankBic,
-            inter_bank_account_no: a.interBankAccountNo,
-            statement_file_name: input.statementFileName ?? null,
-            verification_status: verified ? 'VERIFIED' : 'REJECTED',
-            verification_reason: verified
-              ? match
-              : `NAME_MISMATCH: account holder "${accountName}" does not match customer "${customer.name}"`,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const values = {
+          id: ids.next('bankAccount'),
+          partner_id: partnerId,
+          customer_id: customer.id,
+          currency: a.currency,
+          bank_name: a.bankName,
+          account_no: a.accountNo,
+          account_name: accountName,
+          swift: a.swift,
+          iban: a.iban,
+          aba: a.aba,
+          sort_code: a.sortCode,
+          bsb: a.bsb,
+          institution_number: a.institutionNumber,
+          transit: a.transit,
+          bank_country: a.bankCountry,
+          bank_address: a.bankAddress,
+          beneficiary_address: a.beneficiaryAddress,
+          label: a.label,
+          inter_bank_name: a.interBankName,
+          inter_bank_bic: a.interBankBic,
+          inter_bank_account_no: a.interBankAccountNo,
+          statement_file_name: input.statementFileName ?? null,
+          verification_status: verified ? 'VERIFIED' : 'REJECTED',
+          verification_reason: verified
+            ? match
+            : `NAME_MISMATCH: account holder "${accountName}" does not match customer "${customer.name}"`,
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        } satisfies Insertable<BankAccountsTable>;
+        // An account no payment file of its currency would carry is refused here, with the
+        // writer's reason, rather than accepted and found out when its payout is batched.
+        const refusals = creditorRefusals(a.currency, deps.debtors[a.currency], creditorOf(values), now);
+        if (refusals.length > 0)
+          throw new AppError(
+            'INVALID_PARAMETERS',
+            `this account cannot be paid: ${refusals.map((r) => `${r.rail}: ${r.reason}`).join('; ')}`,
+          );
+        const row = await tx.insertInto('bank_accounts').values(values).returningAll().executeTakeFirstOrThrow();
         await outbox.append(tx, {
           partnerId,
           type: verified ? 'BANK_ACCOUNT_VERIFIED' : 'BANK_ACCOUNT_REJECTED',
@@ -145,6 +154,40 @@ export function createBankAccounts(deps: {
       if (filter.createdTo) q = q.where('created_at', '<=', filter.createdTo);
       return paginate<BankAccountRow>(q, page);
     },
+  };
+}
+
+/** The payee as a payment file names it. */
+export function creditorOf(
+  b: Pick<
+    BankAccountRow,
+    | 'account_name'
+    | 'bank_name'
+    | 'account_no'
+    | 'iban'
+    | 'swift'
+    | 'aba'
+    | 'sort_code'
+    | 'bsb'
+    | 'institution_number'
+    | 'transit'
+    | 'bank_country'
+    | 'beneficiary_address'
+  >,
+): Creditor {
+  return {
+    name: b.account_name,
+    bankName: b.bank_name,
+    accountNo: b.account_no,
+    iban: b.iban,
+    bic: b.swift,
+    aba: b.aba,
+    sortCode: b.sort_code,
+    bsb: b.bsb,
+    institutionNumber: b.institution_number,
+    transit: b.transit,
+    country: b.bank_country,
+    address: b.beneficiary_address,
   };
 }
 

@@ -7,9 +7,9 @@ import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
 import type { FiatAsset } from '../../infra/lib/money.ts';
 import { RAILS, schedule, type RailId, type RailSpec } from '../../adapters/rails/rails.ts';
-import { buildAba, buildCpa005, buildNacha, buildPain001 } from '../../adapters/rails/formats/index.ts';
-import type { Creditor, Debtor, FileBatch, PaymentFile } from '../../adapters/rails/formats/types.ts';
-import { findBankAccounts, type BankAccountRow } from '../bank-accounts/bank-accounts.ts';
+import { buildRailFile } from '../../adapters/rails/payment-file.ts';
+import type { Debtor } from '../../adapters/rails/formats/types.ts';
+import { creditorOf, findBankAccounts } from '../bank-accounts/bank-accounts.ts';
 import { ACCOUNTS, type Ledger } from '../ledger/ledger.ts';
 import type { Transition } from '../../infra/events/state-machine.ts';
 import type { PayoutStatus } from './state-machine.ts';
@@ -39,48 +39,6 @@ export interface BatcherOptions {
   /** Sandbox: send every batch at once instead of waiting for the window to close. */
   batchImmediately: boolean;
   batchSizeMax: number;
-}
-
-function creditorOf(b: BankAccountRow): Creditor {
-  return {
-    name: b.account_name,
-    bankName: b.bank_name,
-    accountNo: b.account_no,
-    iban: b.iban,
-    bic: b.swift,
-    aba: b.aba,
-    sortCode: b.sort_code,
-    bsb: b.bsb,
-    institutionNumber: b.institution_number,
-    transit: b.transit,
-    country: b.bank_country,
-    address: b.beneficiary_address,
-  };
-}
-
-function buildFile(rail: RailSpec, batch: FileBatch, sequence: number): PaymentFile {
-  switch (rail.id as RailId) {
-    case 'SEPA_INSTANT':
-      return buildPain001({ ...batch, instant: true }, { serviceLevel: 'SEPA', localInstrument: 'INST' });
-    case 'SEPA_CT':
-      return buildPain001(batch, { serviceLevel: 'SEPA' });
-    case 'FPS':
-    case 'FAST':
-      return buildPain001(batch, { serviceLevel: 'NURG' });
-    case 'CHAPS':
-    case 'MEPS':
-    case 'WIRE':
-      return buildPain001(batch, { serviceLevel: 'URGP' });
-    case 'ACH':
-      return buildNacha({ ...batch, fileIdModifier: String.fromCharCode(65 + (sequence % 26)) }, { secCode: 'PPD' });
-    case 'ACH_SAME_DAY':
-      return buildNacha({ ...batch, sameDay: true, fileIdModifier: String.fromCharCode(65 + (sequence % 26)) }, { secCode: 'PPD' });
-    case 'EFT':
-      return buildCpa005(batch, { fileCreationNumber: (sequence % 9999) + 1 });
-    case 'NPP':
-    case 'BECS':
-      return buildAba(batch);
-  }
 }
 
 /** Closes due batches: treasury check, payment file, SUBMITTED. Returns payouts submitted. */
@@ -125,7 +83,7 @@ export function createBatcher(o: BatcherOptions): { run(): Promise<number> } {
       const seq = Number((await sql<{ n: string }>`select nextval('payout_file_sequence')::text as n`.execute(tx)).rows[0]!.n); // not money: a file sequence number
       const batchId = ids.next('payoutBatch');
       const now = clock.now();
-      const file = buildFile(
+      const file = buildRailFile(
         rail,
         {
           batchId,
