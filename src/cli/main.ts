@@ -6,7 +6,7 @@ import { createLogger } from '../infra/lib/logger.ts';
 import { migrateToLatest } from '../infra/db/database.ts';
 import { openConfiguredDatabase, resolveSecrets, SERVER_FILE, startServer } from '../runtime.ts';
 import { createOpenRamp } from '../app.ts';
-import { ASSET_SCALE, FIAT_ASSETS, isFiatAsset, parseAmount } from '../infra/lib/money.ts';
+import { ASSET_SCALE, FIAT_ASSETS, amountRefusal, isFiatAsset, parseAmount } from '../infra/lib/money.ts';
 
 /**
  * `openramp` command line. Commands that need the database go through a running server's
@@ -156,8 +156,9 @@ export async function main(argv: string[]): Promise<void> {
       const currency = values.currency?.toUpperCase() ?? '';
       if (!isFiatAsset(currency)) fail(`--currency must be one of ${FIAT_ASSETS.join(', ')}`);
       const amount = values.amount ? parseAmount(currency, values.amount) : null;
-      if (amount === null || amount === 0n)
-        fail(`--amount must be a positive decimal with at most ${ASSET_SCALE[currency]} decimals, e.g. 250000.00`);
+      if (amount === null) fail(`--amount must be a decimal with at most ${ASSET_SCALE[currency]} decimals, e.g. 250000.00`);
+      const refusal = amountRefusal(currency, amount);
+      if (refusal !== null) fail(`--amount ${refusal}`);
       const result = server
         ? await operatorCall(config, server.url, 'POST', '/ops/treasury/fund', {
             currency,

@@ -7,7 +7,7 @@ import { NETWORK_FAMILY, isNetwork, type Network } from './networks.ts';
 import { normalizeAddress, type NetworkFamily } from './addresses.ts';
 import { toScanAddress, type Registry } from './registry.ts';
 import { AppError, notFound } from '../../infra/lib/errors.ts';
-import { isCryptoAsset, parseAmount } from '../../infra/lib/money.ts';
+import { isCryptoAsset, parseAmountInput } from '../../infra/lib/money.ts';
 import type { BlockHeader, ChainClient, TransferLog } from './types.ts';
 import { createPollLoop } from '../../infra/lib/poll-loop.ts';
 
@@ -356,9 +356,7 @@ export function createSandboxTransfers(deps: {
       );
     const token = deps.registry.tokenFor(input.network, input.currency);
     if (!token) throw new AppError('INVALID_PARAMETERS', `currency: ${input.currency} is not supported on ${input.network}`);
-    const value = parseAmount(input.currency, input.amount);
-    if (value === null || value === 0n)
-      throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal with at most 6 decimals, got "${input.amount}"`);
+    const value = parseAmountInput(input.currency, input.amount);
     const family = NETWORK_FAMILY[input.network];
     const to = normalizeAddress(family, input.to);
     if (!to) throw new AppError('INVALID_PARAMETERS', `to: not a valid ${family === 'TRON' ? 'Tron (T…)' : 'EVM (0x…)'} address`);

@@ -10,7 +10,7 @@ import {
   isFiatAsset,
   minor,
   mulRate,
-  parseAmount,
+  parseAmountInput,
   parseRate,
   subMinor,
   type CryptoAsset,
@@ -204,9 +204,7 @@ export function createTradePreview(deps: { rates: RateSource; fees: Pick<Fees, '
       if (!isCryptoAsset(fromCurrency) || !isFiatAsset(toCurrency)) {
         throw new AppError('INVALID_PARAMETERS', 'fromCurrency/toCurrency: only offramp previews (USDT or USDC → fiat) are supported');
       }
-      const fromAmount = parseAmount(fromCurrency, amount);
-      if (fromAmount === null || fromAmount === 0n)
-        throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal string with at most 6 decimals, got "${amount}"`);
+      const fromAmount = parseAmountInput(fromCurrency, amount);
       const rate = await deps.rates.quote(fromCurrency, toCurrency);
       const fees = await deps.fees.forPartner(partnerId, toCurrency);
       return quoteView(computeQuote(fromCurrency, toCurrency, fromAmount, rate, fees));

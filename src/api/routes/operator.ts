@@ -1,15 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { ok } from '../http.ts';
-import { Enum, Id, Str } from '../schemas.ts';
+import { ok, pageFrom, pageOf } from '../http.ts';
+import { Enum, Id, PageQuery, Str } from '../schemas.ts';
 import { customerDetail, type Customers } from '../../domain/customers/customers.ts';
 import type { Partners } from '../../domain/partners/partners.ts';
 import type { Deposits } from '../../domain/deposits/deposits.ts';
-import type { PayoutBatchFiles, Payouts } from '../../domain/payouts/payouts.ts';
+import { payoutDetail, type PayoutBatchFiles, type Payouts } from '../../domain/payouts/payouts.ts';
+import { PAYOUT_STATUSES } from '../../domain/payouts/state-machine.ts';
 import type { Ledger } from '../../domain/ledger/ledger.ts';
 import type { FeeSchedules } from '../../adapters/pricing/fees.ts';
-import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
-import { FIAT_ASSETS, parseAmount } from '../../infra/lib/money.ts';
+import { notFound, preconditionFailed } from '../../infra/lib/errors.ts';
+import { FIAT_ASSETS, parseAmountInput } from '../../infra/lib/money.ts';
 import { RAILS, RAIL_IDS } from '../../adapters/rails/rails.ts';
 import { FEE_BPS_MAX, parseFeeScheduleInput, partnerFeeScheduleView } from '../../adapters/pricing/fees.ts';
 
@@ -34,6 +35,19 @@ const IdempotencyBody = Type.Object(
   { required: Type.Boolean({ description: 'true: POSTs without an Idempotency-Key are refused (422 IDEMPOTENCY_KEY_REQUIRED)' }) },
   { additionalProperties: false },
 );
+const PayoutParams = Type.Object({ payoutId: Id('Payout id') });
+const PayoutListQuery = Type.Object({
+  ...PageQuery,
+  status: Type.Optional(Enum(PAYOUT_STATUSES, 'Only payouts in this state (HELD: the payouts waiting for an operator)')),
+  partnerId: Type.Optional(Id('Only this partner’s payouts')),
+});
+const ReleaseBody = Type.Object(
+  { bankAccountId: Type.Optional(Id('Another bank account of the same customer and currency (the corrected one)')) },
+  { additionalProperties: false },
+);
+const CancelBody = Type.Object({
+  reason: Str({ max: 500, description: 'Why the payout is not sent (kept on the payout and in its event)' }),
+});
 const RefundBody = Type.Object({ refundTxHash: Str({ max: 100, description: 'Hash of the on-chain refund transaction' }) });
 
 export interface OperatorRouteDeps {
@@ -41,7 +55,7 @@ export interface OperatorRouteDeps {
     Partners,
     'create' | 'list' | 'listApiKeys' | 'createApiKey' | 'revokeApiKey' | 'rotateWebhookSecret' | 'setIdempotencyRequired'
   >;
-  payouts: Pick<Payouts, 'treasury' | 'fundTreasury'>;
+  payouts: Pick<Payouts, 'treasury' | 'fundTreasury' | 'listAll' | 'release' | 'cancel'>;
   payoutBatches: PayoutBatchFiles;
   ledger: Pick<Ledger, 'reconcile'>;
   deposits: Pick<Deposits, 'recordRefund' | 'detail'>;
@@ -110,9 +124,7 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (
     '/ops/treasury/fund',
     { config, schema: { tags, summary: 'Record treasury funding (a journal); waiting payouts resume', body: FundBody } },
     async (req) => {
-      const amount = parseAmount(req.body.currency, req.body.amount);
-      if (amount === null || amount === 0n)
-        throw new AppError('INVALID_PARAMETERS', `amount: must be a positive decimal with at most 2 decimals, got "${req.body.amount}"`);
+      const amount = parseAmountInput(req.body.currency, req.body.amount);
       const r = await payouts.fundTreasury(req.body.currency, amount, req.body.reference);
       return ok({
         journalId: r.journalId,
@@ -120,6 +132,46 @@ export const operatorRoutes: FastifyPluginAsync<OperatorRouteDeps> = async (
         treasury: (await payouts.treasury()).find((t) => t.currency === req.body.currency),
       });
     },
+  );
+  // Payouts the rail's file writer refused wait in HELD for one of these (docs/rails.md).
+  app.get<{ Querystring: Static<typeof PayoutListQuery> }>(
+    '/ops/payouts',
+    {
+      config,
+      schema: { tags, summary: 'Payouts of every partner, newest first (status=HELD: the work queue)', querystring: PayoutListQuery },
+    },
+    async (req) =>
+      pageOf(await payouts.listAll(pageFrom(req.query), { status: req.query.status, partnerId: req.query.partnerId }), (p) => ({
+        partnerId: p.partner_id,
+        ...payoutDetail(p),
+      })),
+  );
+  app.post<{ Params: Static<typeof PayoutParams>; Body: Static<typeof ReleaseBody> }>(
+    '/ops/payouts/:payoutId/release',
+    {
+      config,
+      schema: {
+        tags,
+        summary:
+          'Send a HELD payout again (→ PENDING), optionally to a corrected bank account; refused while the file writer still refuses it',
+        params: PayoutParams,
+        body: ReleaseBody,
+      },
+    },
+    async (req) => ok(payoutDetail(await payouts.release(req.params.payoutId, req.body?.bankAccountId))),
+  );
+  app.post<{ Params: Static<typeof PayoutParams>; Body: Static<typeof CancelBody> }>(
+    '/ops/payouts/:payoutId/cancel',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Cancel a HELD payout (→ CANCELLED): nothing is sent, the money is owed to the customer again',
+        params: PayoutParams,
+        body: CancelBody,
+      },
+    },
+    async (req) => ok(payoutDetail(await payouts.cancel(req.params.payoutId, req.body.reason))),
   );
   app.get(
     '/ops/reconcile',

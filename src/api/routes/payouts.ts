@@ -5,19 +5,19 @@ import { Enum, Id, PageQuery, Str, responses } from '../schemas.ts';
 import { CreatedRangeQuery, createdRangeOf } from '../list-query.ts';
 import { RAIL_IDS } from '../../adapters/rails/rails.ts';
 import { payoutDetail, type Payouts } from '../../domain/payouts/payouts.ts';
+import { PAYOUT_STATUSES } from '../../domain/payouts/state-machine.ts';
 
-const STATUSES = ['PENDING', 'SUBMITTED', 'SETTLED', 'RETURNED'] as const;
 const DetailQuery = Type.Object({ id: Id('Payout id') });
 const ListQuery = Type.Object({
   ...PageQuery,
-  status: Type.Optional(Enum(STATUSES)),
+  status: Type.Optional(Enum(PAYOUT_STATUSES)),
   tradeId: Type.Optional(Id('Trade id')),
   customerId: Type.Optional(Id('Customer id')),
   rail: Type.Optional(Enum(RAIL_IDS, 'Only payouts on this rail')),
   ...CreatedRangeQuery,
 });
 const RetryBody = Type.Object({
-  payoutId: Id('The RETURNED payout'),
+  payoutId: Id('The RETURNED, CANCELLED or HELD payout'),
   bankAccountId: Type.Optional(Id('A corrected bank account of the same customer and currency')),
 });
 const ReturnBody = Type.Object({
@@ -64,7 +64,8 @@ export const payoutRoutes: FastifyPluginAsync<{ payouts: Pick<Payouts, 'get' | '
     {
       schema: {
         tags: ['Payout'],
-        summary: 'Retry a RETURNED payout, optionally to a corrected bank account (bounded attempts)',
+        summary:
+          'Retry a RETURNED or CANCELLED payout as a new attempt (bounded), or release a HELD one; optionally to a corrected bank account',
         body: RetryBody,
         response: responses(),
       },

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { DepositsTable } from '../../infra/db/schema.ts';
 import { defineStateMachine } from '../../infra/events/state-machine.ts';
+import { AMOUNT_MAX, amountRefusal, formatAmount, isCryptoAsset, minor } from '../../infra/lib/money.ts';
 
 /**
  * Deposit states (docs/state-machines.md): `RECEIVED` (seen, confirmations n/N) → `CONFIRMED`
@@ -53,6 +54,9 @@ export function decideAdvance(f: AdvanceFacts): AdvanceDecision {
   else if (flow.deletedAt) reason = `FLOW_DELETED: flow ${flow.id} was deleted`;
   else if (flow.status !== 'ENABLED') reason = `FLOW_DISABLED: flow ${flow.id} is disabled`;
   else if (f.customerStatus !== 'CONFIRMED') reason = `CUSTOMER_NOT_CONFIRMED: customer is ${f.customerStatus}`;
+  else if (isCryptoAsset(d.currency) && amountRefusal(d.currency, d.amount) !== null)
+    // Beyond what one payout may carry: traded, it could not be paid out in one payment.
+    reason = `LIMIT_EXCEEDED: ${formatAmount(d.currency, minor(d.currency, d.amount))} ${d.currency} is above the ${formatAmount(d.currency, minor(d.currency, AMOUNT_MAX[d.currency]))} one deposit may carry; refund it or contact support`;
   if (reason !== null) return { kind: 'action-required', reason, flowId: flow?.id ?? null };
   return { kind: 'confirm', flowId: flow!.id, belowMinimum: f.minimum !== null && d.amount < f.minimum };
 }

@@ -12,9 +12,10 @@ import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.
 import { RAILS, chooseRail, schedule, type RailId } from '../../adapters/rails/rails.ts';
 import type { Debtor } from '../../adapters/rails/formats/types.ts';
 import { paginate } from '../../infra/db/paginate.ts';
-import { findBankAccounts } from '../bank-accounts/bank-accounts.ts';
+import { creditorOf, findBankAccounts, type BankAccountRow } from '../bank-accounts/bank-accounts.ts';
+import { paymentRefusal } from '../../adapters/rails/payment-file.ts';
 import { lockTrade } from '../trades/trades.ts';
-import { PAYOUT_MACHINE } from './state-machine.ts';
+import { PAYOUT_MACHINE, PAYOUT_RELEASED_MONEY } from './state-machine.ts';
 import { RETURN_CODES, returnCodeFamily } from './return-codes.ts';
 import { createTreasury, type TreasuryLine } from './treasury.ts';
 import { createBatcher } from './batcher.ts';
@@ -29,9 +30,11 @@ export { fileReferences } from './sandbox-bank.ts';
  * `RETURNED` (moves in ./state-machine.ts). A settled trade gets one payout on the rail its
  * currency and amount call for, dated by the rail's calendar and cut-offs. The batcher
  * (./batcher.ts) puts payouts per rail and cut-off window into one payment file; a payout that
- * would overdraw the treasury (./treasury.ts) waits and goes out once funds arrive. A returned
- * payout puts the money back as owed to the customer and can be retried — bounded — to a
- * corrected bank account. This file is the service the rest of the system calls.
+ * would overdraw the treasury (./treasury.ts) waits and goes out once funds arrive. One the
+ * rail's file writer refuses is HELD out of its batch; the partner or an operator releases it
+ * (to a corrected bank account) or an operator cancels it. A returned or cancelled payout puts
+ * the money back as owed to the customer and can be retried — bounded — to a corrected bank
+ * account. This file is the service the rest of the system calls.
  */
 export type PayoutRow = Selectable<PayoutsTable>;
 
@@ -61,7 +64,17 @@ export interface Payouts {
   runBatcher(): Promise<number>;
   settle(payoutId: string): Promise<PayoutRow>;
   markReturned(payoutId: string, reasonCode: string): Promise<PayoutRow>;
+  /**
+   * Partner: a RETURNED or CANCELLED payout becomes a new attempt; a HELD one is released back to
+   * PENDING — both optionally to another (corrected) bank account of the same customer.
+   */
   retry(partnerId: string, payoutId: string, bankAccountId?: string): Promise<PayoutRow>;
+  /** Operator: a HELD payout back to PENDING, optionally to another bank account of its customer. */
+  release(payoutId: string, bankAccountId?: string): Promise<PayoutRow>;
+  /** Operator: a HELD payout is not sent; its money is owed to the customer again (a new attempt can follow). */
+  cancel(payoutId: string, reason: string): Promise<PayoutRow>;
+  /** Operator: payouts of every partner, newest first, optionally in one state (HELD: the work queue). */
+  listAll(page: Page, filter: { status?: PayoutRow['status'] | undefined; partnerId?: string | undefined }): Promise<PageResult<PayoutRow>>;
   fundTreasury(currency: FiatAsset, amountMinor: bigint, reference?: string): Promise<{ journalId: string; balance: bigint }>;
   treasury(): Promise<TreasuryLine[]>;
   get(partnerId: string, id: string): Promise<PayoutRow>;
@@ -91,6 +104,10 @@ export function payoutDetail(p: PayoutRow) {
     rail: p.rail,
     status: p.status,
     waitReason: p.wait_reason,
+    holdReason: p.hold_reason,
+    heldAt: p.held_at ? p.held_at.toISOString() : null,
+    cancelReason: p.cancel_reason,
+    cancelledAt: p.cancelled_at ? p.cancelled_at.toISOString() : null,
     batchId: p.batch_id,
     executionDate: p.execution_date,
     expectedArrivalDate: p.expected_arrival_date,
@@ -111,7 +128,7 @@ export function payoutDetail(p: PayoutRow) {
 
 /**
  * Invariant: a payout never exceeds what its trade settled minus what the trade's other payouts
- * still carry (a returned payout carries nothing: its money is owed to the customer again).
+ * still carry (a returned or cancelled payout carries nothing: its money is owed to the customer again).
  */
 export function assertPayoutWithinTrade(x: {
   tradeId: string;
@@ -119,7 +136,7 @@ export function assertPayoutWithinTrade(x: {
   payouts: readonly { amount: bigint; status: PayoutRow['status'] }[];
   amount: bigint;
 }): void {
-  const carried = x.payouts.filter((p) => p.status !== 'RETURNED').reduce((s, p) => s + p.amount, 0n);
+  const carried = x.payouts.filter((p) => !PAYOUT_RELEASED_MONEY.includes(p.status)).reduce((s, p) => s + p.amount, 0n);
   if (x.amount <= 0n || x.amount > x.settled - carried)
     throw invariantBroken(`payout of ${x.amount} for trade ${x.tradeId} out of bounds: settled ${x.settled}, already paid out ${carried}`);
 }
@@ -179,6 +196,10 @@ export function createPayouts(o: PayoutsOptions): Payouts {
         rail: rail.id,
         status: 'PENDING',
         wait_reason: null,
+        hold_reason: null,
+        held_at: null,
+        cancel_reason: null,
+        cancelled_at: null,
         execution_date: sched.executionDate,
         expected_arrival_date: sched.expectedArrivalDate,
         cutoff_at: sched.cutoffAt,
@@ -209,6 +230,56 @@ export function createPayouts(o: PayoutsOptions): Payouts {
     });
     const now = clock.now();
     return transition(tx, p, 'SETTLED', { settled_at: now, updated_at: now });
+  }
+
+  async function lockPayout(tx: Transaction<DB>, payoutId: string, partnerId?: string): Promise<PayoutRow> {
+    let q = tx.selectFrom('payouts').selectAll().where('id', '=', payoutId);
+    if (partnerId !== undefined) q = q.where('partner_id', '=', partnerId);
+    const p = await q.forUpdate().executeTakeFirst();
+    if (!p) throw notFound('payout', payoutId);
+    return p;
+  }
+
+  /** The bank account a payout may go to: the payout's customer's, verified, in its currency. */
+  async function payableAccount(tx: Transaction<DB>, p: PayoutRow, bankId: string): Promise<BankAccountRow> {
+    const [bank] = await findBankAccounts(tx, [bankId], p.partner_id);
+    if (!bank) throw notFound('bank account', bankId);
+    if (bank.customer_id !== p.customer_id)
+      throw new AppError('BANK_ACCOUNT_OF_ANOTHER_CUSTOMER', `bankAccountId: ${bankId} belongs to another customer`);
+    if (bank.verification_status !== 'VERIFIED')
+      throw new AppError('BANK_ACCOUNT_NOT_VERIFIED', `bankAccountId: ${bankId} is ${bank.verification_status}`);
+    if (bank.currency !== p.currency)
+      throw preconditionFailed(`bankAccountId: ${bankId} is a ${bank.currency} account; the payout is ${p.currency}`);
+    return bank;
+  }
+
+  /**
+   * HELD → PENDING on the rail and window it would get now. Refused, changing nothing, while the
+   * rail's writer would still refuse it: a release must not just hold it again.
+   */
+  async function releaseInTx(tx: Transaction<DB>, p: PayoutRow, bankAccountId: string | undefined): Promise<PayoutRow> {
+    const bank = await payableAccount(tx, p, bankAccountId ?? p.bank_account_id);
+    const amount = BigInt(p.amount);
+    const { rail, sched } = plan(p.currency as FiatAsset, amount);
+    const now = clock.now();
+    const refusal = paymentRefusal(rail, {
+      debtor: o.debtors[rail.currency],
+      creditor: creditorOf(bank),
+      amountMinor: amount,
+      executionDate: sched.executionDate,
+      createdAt: now,
+    });
+    if (refusal !== null)
+      throw preconditionFailed(`payout ${p.id} would be held again on ${rail.id}: ${refusal}; correct the bank account first`);
+    return transition(tx, p, 'PENDING', {
+      bank_account_id: bank.id,
+      rail: rail.id,
+      execution_date: sched.executionDate,
+      expected_arrival_date: sched.expectedArrivalDate,
+      cutoff_at: sched.cutoffAt,
+      wait_reason: null,
+      updated_at: now,
+    });
   }
 
   const sandboxBank = createSandboxBank({ db, clock, logger: o.logger, settle: settleInTx });
@@ -284,15 +355,10 @@ export function createPayouts(o: PayoutsOptions): Payouts {
 
     async retry(partnerId, payoutId, bankAccountId) {
       return db.transaction().execute(async (tx) => {
-        const p = await tx
-          .selectFrom('payouts')
-          .selectAll()
-          .where('id', '=', payoutId)
-          .where('partner_id', '=', partnerId)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!p) throw notFound('payout', payoutId);
-        if (p.status !== 'RETURNED') throw preconditionFailed(`payout ${payoutId} is ${p.status}; only RETURNED payouts can be retried`);
+        const p = await lockPayout(tx, payoutId, partnerId);
+        if (p.status === 'HELD') return releaseInTx(tx, p, bankAccountId);
+        if (!PAYOUT_RELEASED_MONEY.includes(p.status))
+          throw preconditionFailed(`payout ${payoutId} is ${p.status}; only RETURNED, CANCELLED or HELD payouts can be retried`);
         const newer = await tx
           .selectFrom('payouts')
           .select('id')
@@ -302,28 +368,45 @@ export function createPayouts(o: PayoutsOptions): Payouts {
         if (newer) throw preconditionFailed(`payout ${payoutId} was already retried as ${newer.id}`);
         if (p.attempt >= PAYOUT_ATTEMPTS_MAX)
           throw preconditionFailed(`payout for trade ${p.trade_id} has used all ${PAYOUT_ATTEMPTS_MAX} attempts; contact support`);
-        const bankId = bankAccountId ?? p.bank_account_id;
-        const [bank] = await findBankAccounts(tx, [bankId], partnerId);
-        if (!bank) throw notFound('bank account', bankId);
-        if (bank.customer_id !== p.customer_id)
-          throw new AppError('BANK_ACCOUNT_OF_ANOTHER_CUSTOMER', `bankAccountId: ${bankId} belongs to another customer`);
-        if (bank.verification_status !== 'VERIFIED')
-          throw new AppError('BANK_ACCOUNT_NOT_VERIFIED', `bankAccountId: ${bankId} is ${bank.verification_status}`);
-        if (bank.currency !== p.currency)
-          throw preconditionFailed(`bankAccountId: ${bankId} is a ${bank.currency} account; the payout is ${p.currency}`);
+        const bank = await payableAccount(tx, p, bankAccountId ?? p.bank_account_id);
         const trade = await lockTrade(tx, p.trade_id);
         if (!trade) throw invariantBroken(`payout ${p.id}: trade ${p.trade_id} does not exist`);
         return insertAttempt(tx, {
           partnerId,
           customerId: p.customer_id,
           trade,
-          bankAccountId: bankId,
+          bankAccountId: bank.id,
           attempt: p.attempt + 1,
           previousPayoutId: p.id,
           currency: p.currency as FiatAsset,
           amount: BigInt(p.amount),
         });
       });
+    },
+
+    async release(payoutId, bankAccountId) {
+      return db.transaction().execute(async (tx) => {
+        const p = await lockPayout(tx, payoutId);
+        if (p.status !== 'HELD') throw preconditionFailed(`payout ${payoutId} is ${p.status}; only HELD payouts can be released`);
+        return releaseInTx(tx, p, bankAccountId);
+      });
+    },
+
+    async cancel(payoutId, reason) {
+      return db.transaction().execute(async (tx) => {
+        const p = await lockPayout(tx, payoutId);
+        if (p.status !== 'HELD') throw preconditionFailed(`payout ${payoutId} is ${p.status}; only HELD payouts can be cancelled`);
+        // Nothing was sent and nothing left the customer's fiat account: no journal to post.
+        const now = clock.now();
+        return transition(tx, p, 'CANCELLED', { cancel_reason: reason, cancelled_at: now, updated_at: now });
+      });
+    },
+
+    async listAll(page, filter) {
+      let q = db.selectFrom('payouts');
+      if (filter.status) q = q.where('status', '=', filter.status);
+      if (filter.partnerId) q = q.where('partner_id', '=', filter.partnerId);
+      return paginate<PayoutRow>(q, page);
     },
 
     fundTreasury: (currency, amountMinor, reference) => treasury.fund(currency, amountMinor, reference),

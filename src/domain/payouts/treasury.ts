@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/db/schema.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
 import { AppError, type ErrorCode } from '../../infra/lib/errors.ts';
-import { ASSET_SCALE, formatDecimal, type FiatAsset } from '../../infra/lib/money.ts';
+import { ASSET_SCALE, amountRefusal, formatDecimal, type FiatAsset } from '../../infra/lib/money.ts';
 import type { Debtor } from '../../adapters/rails/formats/types.ts';
 import { ACCOUNTS, type Ledger } from '../ledger/ledger.ts';
 
@@ -68,7 +68,8 @@ export function createTreasury(deps: { db: Kysely<DB>; ids: IdGenerator; ledger:
     },
 
     async fund(currency, amountMinor, reference) {
-      if (amountMinor <= 0n) throw new AppError('INVALID_PARAMETERS', 'amount: must be positive');
+      const refusal = amountRefusal(currency, amountMinor);
+      if (refusal !== null) throw new AppError('INVALID_PARAMETERS', `amount: ${refusal}`);
       const ref = reference ?? ids.next('treasuryFunding');
       const journalId = await db.transaction().execute((tx) =>
         ledger.post(tx, {

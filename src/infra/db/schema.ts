@@ -377,8 +377,13 @@ export interface PayoutsTable {
   currency: FiatAsset;
   amount: string;
   rail: string;
-  status: 'PENDING' | 'SUBMITTED' | 'SETTLED' | 'RETURNED';
+  status: 'PENDING' | 'HELD' | 'SUBMITTED' | 'SETTLED' | 'RETURNED' | 'CANCELLED';
   wait_reason: string | null;
+  /** Why the payment file writer refused it (HELD); kept after release for the record. */
+  hold_reason: string | null;
+  held_at: Timestamp | null;
+  cancel_reason: string | null;
+  cancelled_at: Timestamp | null;
   execution_date: string;
   expected_arrival_date: string;
   cutoff_at: Timestamp | null;

@@ -1,3 +1,5 @@
+import { AppError } from './errors.ts';
+
 /**
  * Money is bigint minor units end to end, branded per asset so the type system keeps assets
  * apart; decimal strings exist only at the edges (API, payment files). No float ever touches an
@@ -106,6 +108,44 @@ export function formatDecimal(v: bigint, scale: number): string {
 
 export function formatAmount<A extends Asset>(asset: A, v: Minor<A>): string {
   return formatDecimal(v, ASSET_SCALE[asset]);
+}
+
+/**
+ * The most one deposit, trade, payout or treasury funding may carry, per asset. Fiat stays below
+ * the smallest amount field of every payment file (NACHA, ABA and CPA-005 carry 10 digits of
+ * cents, pain.001 more), so no accepted amount can make a file writer refuse it; 10 million
+ * USDT/USDC converts to under 50 million in every payout currency.
+ */
+export const AMOUNT_MAX: Readonly<Record<Asset, bigint>> = {
+  USDT: 10_000_000_000_000n,
+  USDC: 10_000_000_000_000n,
+  USD: 5_000_000_000n,
+  EUR: 5_000_000_000n,
+  GBP: 5_000_000_000n,
+  CAD: 5_000_000_000n,
+  AUD: 5_000_000_000n,
+  SGD: 5_000_000_000n,
+};
+
+/** Why an amount given at an entry point is refused, or null: positive, within the asset's maximum. */
+export function amountRefusal(asset: Asset, v: bigint): string | null {
+  if (v <= 0n) return 'must be positive';
+  if (v > AMOUNT_MAX[asset])
+    return `exceeds the maximum ${formatDecimal(AMOUNT_MAX[asset], ASSET_SCALE[asset])} ${asset} one payment may carry`;
+  return null;
+}
+
+/**
+ * An amount from outside (API, CLI): a decimal string with at most the asset's decimals,
+ * positive and within `AMOUNT_MAX`. The one parser every entry point uses.
+ */
+export function parseAmountInput<A extends Asset>(asset: A, s: string, field = 'amount'): Minor<A> {
+  const v = parseAmount(asset, s);
+  if (v === null)
+    throw new AppError('INVALID_PARAMETERS', `${field}: must be a decimal string with at most ${ASSET_SCALE[asset]} decimals, got "${s}"`);
+  const refusal = amountRefusal(asset, v);
+  if (refusal !== null) throw new AppError('INVALID_PARAMETERS', `${field}: ${refusal}, got "${s}"`);
+  return v;
 }
 
 /** An exact decimal rate: value × 10^-scale. */
