@@ -19,7 +19,7 @@ export const SANDBOX_TREASURY_FUNDING_MINOR = 1_000_000_000n;
 
 function readOrCreate(file: string, create: () => string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const value = create();
   writeFileSync(file, `${value}\n`, { mode: 0o600 });
   return value;
@@ -93,7 +93,7 @@ export async function startServer(
     const addr = openramp.api.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    mkdirSync(config.dataDir, { recursive: true });
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(
       path.join(config.dataDir, SERVER_FILE),
       JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }, null, 2),

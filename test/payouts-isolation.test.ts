@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
 import { mockDeposit, openOfframpFlow, runPipeline } from './helpers/pipeline.ts';
@@ -303,6 +305,12 @@ describe('payout isolation: one rail failing does not delay another', () => {
         .status;
     };
     assert.equal(await statusOf(txids.EUR!), 'SETTLED');
+    // Payment files name people and accounts: owner-only, as written for the bank link.
+    const dir = path.join(ctx.outboxDir, 'SEPA_INSTANT');
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(path.join(dir, files[0]!)).mode & 0o777, 0o600);
     assert.equal(await statusOf(txids.GBP!), 'PENDING', 'its batch rolled back; it waits, not held: the payout itself is fine');
     await sql`drop trigger refuse_fps on payout_batches`.execute(db);
     await runPipeline(ctx, 2);

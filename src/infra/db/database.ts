@@ -44,7 +44,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
-  if (opts.pgliteDir) mkdirSync(path.dirname(opts.pgliteDir), { recursive: true });
+  // The data folder holds the database and secrets: owner-only, like the files in it.
+  if (opts.pgliteDir) mkdirSync(path.dirname(opts.pgliteDir), { recursive: true, mode: 0o700 });
   const pglite = new PGlite({
     // Same as pg above: int8 and numeric stay strings.
     parsers: { [pgliteTypes.INT8]: (v: string) => v, [pgliteTypes.NUMERIC]: (v: string) => v },
