@@ -246,7 +246,7 @@ function validateOrThrow(input: BankAccountInput): NormalizedBankAccount {
   const bankCountryIn = get('bankCountry');
   const bankCountry = bankCountryIn === null ? null : normalizeCountryCode(bankCountryIn);
   if (bankCountryIn !== null && bankCountry === null) {
-    fail('bankCountry', `must be an ISO 3166-1 alpha-2 country code such as "DE" (got ${quoteForMessage(bankCountryIn)})`);
+    fail('bankCountry', `unknown ISO 3166-1 alpha-2 country code ${quoteForMessage(bankCountryIn)}`);
   }
   const bankAddress = text('bankAddress', MAX_ADDRESS, true);
   const beneficiaryAddress = text('beneficiaryAddress', MAX_ADDRESS, true);
