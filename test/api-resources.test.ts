@@ -272,7 +272,7 @@ describe('customer input checks', () => {
         [{ dateOfBirth: inTwoDays }, 'dateOfBirth: is in the future'],
         [{ country: 'XX' }, 'country: unknown ISO 3166-1 alpha-2 country code "XX"'],
         [{ nationality: 'QQ' }, 'nationality: unknown ISO 3166-1 alpha-2 country code "QQ"'],
-        [{ name: 'Ines\u0007Ortiz' }, 'name: must not contain control characters'],
+        [{ name: 'Ines\u0007Ortiz' }, 'name: must not contain control characters (U+0007)'],
       ];
       for (const [body, message] of cases) {
         const r = await create(body);

@@ -435,7 +435,7 @@ print(json.dumps({"sent": sent, "signed": signed, "signature": sig}))
       customerId,
       currency: 'EUR',
       bankName: 'Deutsche Bank',
-      accountNo: '1234567890',
+      accountNo: '0532013000',
       iban: 'DE89370400440532013000',
       swift: 'DEUTDEFF',
       accountName: 'Mia Schulz',

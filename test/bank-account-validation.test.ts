@@ -38,7 +38,8 @@ const GOOD: Record<(typeof FIAT_CURRENCIES)[number], BankAccountInput> = {
     customerId: 'cust_abc123',
     currency: 'EUR',
     bankName: 'Deutsche Bank',
-    accountNo: '1234567890',
+    // The IBAN's own account number (the guide's example pairs it with 1234567890, which is refused).
+    accountNo: '0532013000',
     iban: 'DE89370400440532013000',
     swift: 'DEUTDEFF',
     accountName: 'John Doe',
@@ -94,8 +95,12 @@ describe('IBAN', () => {
   });
 
   test('EUR requires a SEPA IBAN', () => {
-    expectOk({ ...GOOD.EUR, iban: 'FR1420041010050500013M02606', swift: 'BNPAFRPP' });
-    expectErr({ ...GOOD.EUR, iban: 'TR330006100519786457841326', swift: 'TGBATRIS' }, 'iban', /country TR is not a SEPA country/);
+    const { accountNo: _drop, ...noAccount } = GOOD.EUR;
+    expectOk({ ...noAccount, iban: 'FR1420041010050500013M02606', swift: 'BNPAFRPP' });
+    expectErr({ ...noAccount, iban: 'TR330006100519786457841326', swift: 'TGBATRIS' }, 'iban', /country TR is not a SEPA country/);
+    // The same rule when the IBAN comes as accountNo.
+    const { iban: _iban, ...neither } = noAccount;
+    expectErr({ ...neither, accountNo: 'TR330006100519786457841326', swift: 'TGBATRIS' }, 'accountNo', /country TR is not a SEPA country/);
   });
 
   test('GBP requires a GB IBAN', () => {
@@ -114,12 +119,88 @@ describe('IBAN', () => {
     assert.equal(v.iban, 'DE89370400440532013000');
   });
 
-  test('an IBAN-shaped accountNo must be a valid IBAN', () => {
+  test('an IBAN-shaped accountNo must be a valid IBAN, and is then the IBAN', () => {
     const { iban: _drop, ...noIban } = GOOD.EUR;
-    expectOk({ ...noIban, accountNo: 'DE89370400440532013000' });
+    const v = expectOk({ ...noIban, accountNo: 'de89 3704 0044 0532 0130 00' });
+    assert.equal(v.accountNo, 'DE89370400440532013000');
+    assert.equal(v.iban, 'DE89370400440532013000');
     expectErr({ ...noIban, accountNo: 'DE89370400440532013001' }, 'accountNo', /looks like an IBAN.*mod-97/);
-    // A local account number that merely starts with letters is fine.
-    expectOk({ ...noIban, accountNo: 'AB12345' });
+    expectErr(
+      { ...noIban, accountNo: 'DE89370400440532013000', swift: 'BNPAFRPP' },
+      'swift',
+      /BIC country FR does not match IBAN country DE/,
+    );
+    // GBP without a sort code: a local account number that merely starts with letters is fine.
+    expectOk({ currency: 'GBP', bankName: 'NatWest', swift: 'NWBKGB2L', accountNo: 'AB12345' });
+  });
+});
+
+describe('EUR needs an IBAN', () => {
+  const { iban: _drop, ...noIban } = GOOD.EUR;
+
+  test('a domestic account number alone is refused on iban, naming SEPA', () => {
+    expectErr(noIban, 'iban', 'iban: required for EUR accounts (SEPA); accountNo "0532013000" is not an IBAN');
+    expectErr({ ...noIban, accountNo: 'AB12345' }, 'iban', /^iban: required for EUR accounts \(SEPA\)/);
+  });
+
+  test('neither given', () => {
+    const { accountNo: _a, ...neither } = noIban;
+    expectErr(neither, 'iban', 'iban: required for EUR accounts (SEPA)');
+  });
+
+  test('the required order holds: bankName before iban, iban before swift', () => {
+    expectErr({ currency: 'EUR', accountNo: '0532013000' }, 'bankName', 'bankName: required for EUR');
+    expectErr({ currency: 'EUR', bankName: 'X', accountNo: '0532013000' }, 'iban', /^iban: required for EUR/);
+  });
+});
+
+describe('accountNo beside an IBAN names the same account', () => {
+  const eur = (accountNo: string) => ({ ...GOOD.EUR, accountNo });
+
+  test('the IBAN (any formatting), its BBAN, its account part with or without leading zeros', () => {
+    for (const [given, stored] of [
+      ['DE89 3704 0044 0532 0130 00', 'DE89370400440532013000'],
+      ['370400440532013000', '370400440532013000'],
+      ['0532013000', '0532013000'],
+      ['532013000', '532013000'],
+      ['0532-0130-00', '0532013000'],
+    ] as const) {
+      assert.equal(expectOk(eur(given)).accountNo, stored, given);
+    }
+  });
+
+  test('anything else is refused on accountNo, saying what would match', () => {
+    expectErr(
+      eur('1234567890'),
+      'accountNo',
+      'accountNo: does not match the IBAN DE89370400440532013000 (send the IBAN, its BBAN 370400440532013000 or its account number 0532013000, or leave accountNo out)',
+    );
+    for (const bad of ['NOTANACCOUNT', 'hello world', '37040044', '0532013001', '05320130000', 'FR1420041010050500013M02606']) {
+      expectErr(eur(bad), 'accountNo', /^accountNo: (does not match the IBAN|looks like an IBAN)/);
+    }
+  });
+
+  test('other countries: the account part follows the bank and branch codes', () => {
+    const fr = { ...GOOD.EUR, iban: 'FR1420041010050500013M02606', swift: 'BNPAFRPP' };
+    expectOk({ ...fr, accountNo: '0500013M02606' });
+    expectOk({ ...fr, accountNo: '20041010050500013M02606' });
+    expectErr({ ...fr, accountNo: '0500013M026' }, 'accountNo', /its account number 0500013M02606/);
+    const it = { ...GOOD.EUR, iban: 'IT60X0542811101000000123456', swift: 'BPMOIT22' };
+    expectOk({ ...it, accountNo: '123456' });
+    expectErr({ ...it, accountNo: '654321' }, 'accountNo', /its account number 000000123456/);
+  });
+
+  test('GBP: the same rule beside a GB IBAN, with or without a sort code', () => {
+    const gb = { currency: 'GBP', bankName: 'NatWest', swift: 'NWBKGB2L', iban: 'GB70NWBK08999966374958' };
+    expectOk({ ...gb, accountNo: '66374958' });
+    expectOk({ ...gb, accountNo: 'NWBK08999966374958' });
+    expectErr({ ...gb, accountNo: 'ABC123' }, 'accountNo', /does not match the IBAN GB70NWBK08999966374958/);
+    expectErr({ ...gb, sortCode: '08-99-99', accountNo: '12345678' }, 'accountNo', /does not match the account number in the IBAN/);
+  });
+
+  test('non-IBAN currencies keep their own account-number format beside an IBAN', () => {
+    expectErr({ ...GOOD.USD, iban: 'DE89370400440532013000', accountNo: 'DE89370400440532013000' }, 'accountNo', /US \(ACH\)/);
+    expectOk({ ...GOOD.USD, iban: 'DE89370400440532013000', swift: 'DEUTDEFF' });
   });
 });
 
@@ -395,8 +476,8 @@ describe('per-currency required fields', () => {
     }
   });
 
-  test('the integration guide EUR example passes unchanged', () => {
-    const v = expectOk({
+  test("the integration guide's EUR example: refused for its accountNo alone", () => {
+    const guide = {
       customerId: 'cust_abc123',
       currency: 'EUR',
       bankName: 'Deutsche Bank',
@@ -404,11 +485,14 @@ describe('per-currency required fields', () => {
       iban: 'DE89370400440532013000',
       swift: 'DEUTDEFF',
       accountName: 'John Doe',
-    });
+    };
+    // 1234567890 is not the account in DE89 3704 0044 0532 0130 00 (docs/api-contract.md).
+    expectErr(guide, 'accountNo', /^accountNo: does not match the IBAN DE89370400440532013000/);
+    const v = expectOk({ ...guide, accountNo: '0532013000' });
     assert.deepEqual(v, {
       currency: 'EUR',
       bankName: 'Deutsche Bank',
-      accountNo: '1234567890',
+      accountNo: '0532013000',
       accountName: 'John Doe',
       swift: 'DEUTDEFF',
       iban: 'DE89370400440532013000',
@@ -439,9 +523,9 @@ describe('per-currency required fields', () => {
 
   test('EUR', () => {
     expectErr(without(GOOD.EUR, 'bankName'), 'bankName', 'bankName: required for EUR');
-    expectErr(without(GOOD.EUR, 'accountNo', 'iban'), 'accountNo', 'accountNo or iban: one is required for EUR');
+    expectErr(without(GOOD.EUR, 'accountNo', 'iban'), 'iban', 'iban: required for EUR accounts (SEPA)');
     expectErr(without(GOOD.EUR, 'swift'), 'swift', 'swift: required for EUR');
-    expectOk(without(GOOD.EUR, 'iban'));
+    expectErr(without(GOOD.EUR, 'iban'), 'iban', /^iban: required for EUR accounts \(SEPA\)/);
     expectOk(without(GOOD.EUR, 'accountNo'));
   });
 
@@ -482,7 +566,8 @@ describe('per-currency required fields', () => {
 
   test('empty or blank strings count as missing', () => {
     expectErr({ ...GOOD.USD, bankName: '   ' }, 'bankName', 'bankName: required for USD');
-    expectErr({ ...GOOD.EUR, accountNo: '', iban: ' ' }, 'accountNo', 'accountNo or iban: one is required for EUR');
+    expectErr({ ...GOOD.EUR, accountNo: '', iban: ' ' }, 'iban', 'iban: required for EUR accounts (SEPA)');
+    expectErr({ ...GOOD.USD, bankName: '\u00a0\u200b' }, 'bankName', 'bankName: required for USD');
   });
 });
 
@@ -532,7 +617,7 @@ describe('types, trimming and free text', () => {
     expectOk({ ...GOOD.USD, bankName: 'B'.repeat(140), accountName: 'N'.repeat(140) });
     expectErr({ ...GOOD.USD, bankName: 'B'.repeat(141) }, 'bankName', 'bankName: must be at most 140 characters (got 141)');
     expectErr({ ...GOOD.USD, accountName: 'N'.repeat(141) }, 'accountName', /at most 140 characters/);
-    expectErr({ ...GOOD.USD, accountName: 'Jane\u0000Roe' }, 'accountName', 'accountName: must not contain control characters');
+    expectErr({ ...GOOD.USD, accountName: 'Jane\u0000Roe' }, 'accountName', 'accountName: must not contain control characters (U+0000)');
     expectErr({ ...GOOD.USD, accountName: 'Jane\nRoe' }, 'accountName', /control characters/);
     expectErr({ ...GOOD.USD, accountName: 'Jane\u202ERoe' }, 'accountName', /control characters/);
     expectErr({ ...GOOD.USD, bankName: 'Bank\u0007' }, 'bankName', /control characters/);
@@ -547,7 +632,7 @@ describe('types, trimming and free text', () => {
     expectErr({ ...GOOD.USD, bankAddress: 'A'.repeat(301) }, 'bankAddress', /at most 300 characters/);
     expectErr({ ...GOOD.USD, beneficiaryAddress: 'A'.repeat(301) }, 'beneficiaryAddress', /at most 300 characters/);
     expectErr({ ...GOOD.USD, beneficiaryAddress: '1 Main St\u0000' }, 'beneficiaryAddress', /control characters/);
-    for (const f of ['label', 'bankCountry', 'interBankName', 'interBankAccountNo']) {
+    for (const f of ['label', 'interBankName', 'interBankAccountNo']) {
       expectOk({ ...GOOD.USD, [f]: 'x'.repeat(140) });
       expectErr({ ...GOOD.USD, [f]: 'x'.repeat(141) }, f, /at most 140 characters/);
     }
@@ -587,5 +672,118 @@ describe('fields present but not required are still checked', () => {
     const v = expectOk({ ...GOOD.USD, swift: 'CHASUS33', sortCode: '12-34-56' });
     assert.equal(v.swift, 'CHASUS33');
     assert.equal(v.sortCode, '123456');
+  });
+});
+
+describe('names: account holder, bank, intermediary bank', () => {
+  const { accountName: _drop, ...noName } = GOOD.USD;
+  const blanks = [
+    ' \u00a0',
+    '\u00a0',
+    '\u200b',
+    '\u200c',
+    '\u200d',
+    '\u2060',
+    '\ufeff',
+    '\u00ad',
+    '\u202a',
+    '\u202e',
+    '\u2066',
+    '\u2069',
+    '\u3000\u200b',
+  ];
+
+  test('a blank or invisible-only holder name is refused, not taken as the customer name', () => {
+    for (const blank of blanks) {
+      expectErr({ ...noName, accountName: blank }, 'accountName', 'accountName: must not be blank (it has no visible characters)');
+      expectErr({ ...noName, beneficiaryName: blank }, 'beneficiaryName', /must not be blank/);
+      expectErr({ ...GOOD.USD, interBankName: blank }, 'interBankName', /must not be blank/);
+    }
+  });
+
+  test('whitespace and invisible characters are trimmed at both ends', () => {
+    const v = expectOk({ ...GOOD.USD, accountName: '\u200b\u00a0Jane Roe\ufeff\u2060 ', bankName: '\u202aChase\u00ad' });
+    assert.equal(v.accountName, 'Jane Roe');
+    assert.equal(v.bankName, 'Chase');
+  });
+
+  test('an invisible or control character inside a name is refused, naming the code point', () => {
+    for (const [ch, kind] of [
+      ['\u200b', 'invisible'],
+      ['\u200c', 'invisible'],
+      ['\u200d', 'invisible'],
+      ['\u2060', 'invisible'],
+      ['\ufeff', 'invisible'],
+      ['\u00ad', 'invisible'],
+      ['\u202b', 'control'],
+      ['\u2067', 'control'],
+      ['\u0085', 'control'],
+      ['\u2028', 'control'],
+    ] as const) {
+      const label = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      for (const f of ['accountName', 'bankName', 'interBankName']) {
+        expectErr({ ...GOOD.USD, [f]: `Jane${ch}Roe` }, f, `${f}: must not contain ${kind} characters (${label})`);
+      }
+    }
+  });
+
+  test('an unpaired surrogate is refused in names and in free text', () => {
+    expectErr({ ...GOOD.USD, accountName: 'Jane\ud800' }, 'accountName', /valid Unicode text/);
+    expectErr({ ...GOOD.USD, bankAddress: '1 Main St \udc00' }, 'bankAddress', /valid Unicode text/);
+    expectErr({ ...GOOD.USD, label: '\ud83d' }, 'label', /valid Unicode text/);
+  });
+
+  test('real names pass unchanged', () => {
+    for (const name of [
+      "O'Brien",
+      'Anne-Marie Dupont',
+      'José Müller',
+      'Zoë Łukasz',
+      '王小明',
+      '山田\u3000太郎',
+      'Nguyễn Thị Minh Khai',
+      'Ахмед Ибрагимов',
+      'محمد علي',
+      'Smith & Sons Ltd.',
+      'Müller GmbH & Co. KG',
+      'AT&T',
+      '葛\u{E0100}飾 花子', // ideographic variation selector
+    ]) {
+      assert.equal(expectOk({ ...GOOD.USD, accountName: name }).accountName, name, name);
+      assert.equal(expectOk({ ...GOOD.USD, bankName: name }).bankName, name, name);
+    }
+  });
+
+  test('property: a name wrapped in whitespace and invisible characters comes back bare', () => {
+    const pad = fc.array(fc.constantFrom(' ', '\u00a0', '\u200b', '\ufeff', '\u2060', '\u3000', '\t', '\u00ad', '\u202c'), {
+      maxLength: 4,
+    });
+    const letters = fc.array(fc.constantFrom('a', 'Z', 'é', '王', "'", '-', '&', '.', ' '), { minLength: 1, maxLength: 20 });
+    fc.assert(
+      fc.property(pad, letters, pad, (before, middle, after) => {
+        const core = middle.join('').trim();
+        fc.pre(core !== '');
+        const v = validateBankAccountInput({ ...GOOD.USD, accountName: before.join('') + core + after.join('') });
+        assert.ok(v.ok, JSON.stringify(v));
+        assert.equal(v.value.accountName, core);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('bankCountry', () => {
+  test('an ISO 3166-1 alpha-2 code, upper-cased', () => {
+    assert.equal(expectOk({ ...GOOD.USD, bankCountry: 'us' }).bankCountry, 'US');
+    assert.equal(expectOk({ ...GOOD.EUR, bankCountry: ' De ' }).bankCountry, 'DE');
+    assert.equal(expectOk({ ...GOOD.USD, bankCountry: 'XK' }).bankCountry, 'XK');
+  });
+
+  test('anything else is refused, the value quoted printably', () => {
+    for (const bad of ['*', '-1', '$1', '\ud800', '\udfff', 'U', 'USA', 'XX', 'UK', 'EU', 'ZZ', 'ﬁ', '１２', 'D\u200bE']) {
+      expectErr({ ...GOOD.USD, bankCountry: bad }, 'bankCountry', /^bankCountry: unknown ISO 3166-1 alpha-2 country code "/);
+    }
+    const r = expectErr({ ...GOOD.USD, bankCountry: '\ud800' }, 'bankCountry');
+    assert.equal(r.message, 'bankCountry: unknown ISO 3166-1 alpha-2 country code "<U+D800>"');
   });
 });

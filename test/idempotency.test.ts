@@ -223,7 +223,7 @@ describe('idempotency keys: one server', () => {
           customerId,
           currency: 'EUR',
           bankName: 'Deutsche Bank',
-          accountNo: '1234567890',
+          accountNo: '0532013000',
           iban: 'DE89370400440532013000',
           swift: 'DEUTDEFF',
           accountName: 'Mia Schulz',

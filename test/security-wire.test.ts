@@ -101,7 +101,7 @@ describe('security (wire): signatures bind the whole request', () => {
 
   const bankForm = (customerId: string, iban: string, name: string) =>
     encodeMultipart(
-      { customerId, currency: 'EUR', bankName: 'Deutsche Bank', accountNo: '1234567890', iban, swift: 'DEUTDEFF', accountName: name },
+      { customerId, currency: 'EUR', bankName: 'Deutsche Bank', iban, swift: 'DEUTDEFF', accountName: name },
       [{ field: 'statementFile', filename: 'statement.pdf', contentType: 'application/pdf', data: '%PDF-1.4 not really' }],
       '----OpenRampAuditBoundary', // the same boundary for both bodies: only the IBAN differs
     );

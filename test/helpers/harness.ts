@@ -189,7 +189,7 @@ export async function onboard(
   const bank = opts.bank ?? {
     currency: 'EUR',
     bankName: 'Deutsche Bank',
-    accountNo: '1234567890',
+    accountNo: '0532013000',
     iban: 'DE89370400440532013000',
     swift: 'DEUTDEFF',
     accountName: name,

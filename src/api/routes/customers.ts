@@ -14,8 +14,9 @@ const CreateCustomerBody = Type.Object({
   externalId: Type.Optional(Str({ max: 128, description: 'Your id for this customer; a repeat create returns the existing customer' })),
   sumsubShareToken: Type.Optional(Type.String({ maxLength: 2000 })),
   dateOfBirth: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' })),
-  country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' })),
-  nationality: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' })),
+  // The code itself is checked by the customers module, which names the rule and upper-cases it.
+  country: Type.Optional(Str({ max: 2, description: 'ISO 3166-1 alpha-2, any case (stored upper-case)' })),
+  nationality: Type.Optional(Str({ max: 2, description: 'ISO 3166-1 alpha-2, any case (stored upper-case)' })),
   city: Type.Optional(Str({ max: 100 })),
   address: Type.Optional(Str({ max: 300 })),
 });

@@ -52,7 +52,7 @@ const GUIDE_NAME = 'John Doe';
 const GUIDE_EUR_BANK = {
   currency: 'EUR',
   bankName: 'Deutsche Bank',
-  accountNo: '1234567890',
+  accountNo: '0532013000',
   iban: 'DE89370400440532013000',
   swift: 'DEUTDEFF',
   accountName: GUIDE_NAME,

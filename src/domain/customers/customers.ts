@@ -6,7 +6,8 @@ import type { Outbox } from '../../infra/events/outbox.ts';
 import type { KycProvider } from '../../adapters/kyc/kyc.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import { isUniqueViolation } from '../../infra/db/database.ts';
-import { countryName, isCountryCode } from '../../infra/lib/countries.ts';
+import { countryName, normalizeCountryCode } from '../../infra/lib/countries.ts';
+import { checkName, quoteForMessage } from '../../infra/lib/text.ts';
 import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
 import { paginate } from '../../infra/db/paginate.ts';
 
@@ -24,9 +25,9 @@ export interface CreateCustomerInput {
   type?: 'DEPOSITOR' | 'PAYEE' | undefined;
   isIndividual?: boolean | undefined;
   externalId?: string | undefined;
-  /** YYYY-MM-DD: a real calendar date, not in the future. */
+  /** YYYY-MM-DD: a real calendar date, not in the future, at most 130 years ago. */
   dateOfBirth?: string | undefined;
-  /** ISO 3166-1 alpha-2. */
+  /** ISO 3166-1 alpha-2, any case (stored upper-case). */
   country?: string | undefined;
   nationality?: string | undefined;
   city?: string | undefined;
@@ -43,7 +44,7 @@ export interface CustomerListFilter {
 }
 
 export interface Customers {
-  /** Checks the input (clear error naming the field, nothing written) and trims name and email. */
+  /** Checks the input (clear error naming the field, nothing written); trims names and email, upper-cases countries. */
   create(partnerId: string, input: CreateCustomerInput): Promise<{ customer: CustomerRow; created: boolean }>;
   get(
     partnerId: string,
@@ -104,21 +105,48 @@ export function customerListItem(c: CustomerRow) {
   };
 }
 
-/** Field checks the request schema cannot express; the first problem is reported. */
-function checkCreateInput(input: CreateCustomerInput, now: Date): void {
+/** The oldest date of birth accepted, in years before today: older is a typo, not a customer. */
+const AGE_YEARS_MAX = 130;
+
+/**
+ * Field checks the request schema cannot express; the first problem is reported (docs/api-contract.md,
+ * "Input rules"). Returns the input as it is stored: names trimmed, countries upper-cased.
+ */
+function checkCreateInput(input: CreateCustomerInput, now: Date): CreateCustomerInput {
+  const invalid = (field: string, rule: string) => new AppError('INVALID_PARAMETERS', `${field}: ${rule}`);
+  const name = checkName(input.name);
+  if (!name.ok) throw invalid('name', name.rule);
+  let city = input.city;
+  if (city !== undefined) {
+    const c = checkName(city);
+    if (!c.ok) throw invalid('city', c.rule);
+    city = c.value;
+  }
   const dob = input.dateOfBirth;
   if (dob !== undefined) {
     const d = new Date(`${dob}T00:00:00Z`);
-    if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob)
-      throw new AppError('INVALID_PARAMETERS', 'dateOfBirth: not a real calendar date');
-    if (d.getTime() > now.getTime()) throw new AppError('INVALID_PARAMETERS', 'dateOfBirth: is in the future');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(dob) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== dob)
+      throw invalid('dateOfBirth', 'not a real calendar date');
+    const today = now.toISOString().slice(0, 10);
+    if (dob > today) throw invalid('dateOfBirth', 'is in the future');
+    const age = Number(today.slice(0, 4)) - Number(dob.slice(0, 4)) - (today.slice(5) < dob.slice(5) ? 1 : 0);
+    if (age > AGE_YEARS_MAX) throw invalid('dateOfBirth', `gives an age of ${age} years; at most ${AGE_YEARS_MAX} is accepted`);
   }
-  for (const f of ['country', 'nationality'] as const) {
-    const v = input[f];
-    if (v !== undefined && !isCountryCode(v))
-      throw new AppError('INVALID_PARAMETERS', `${f}: unknown ISO 3166-1 alpha-2 country code "${v}"`);
-  }
-  if (/[\u0000-\u001f\u007f]/.test(input.name)) throw new AppError('INVALID_PARAMETERS', 'name: must not contain control characters');
+  const country = (field: 'country' | 'nationality'): string | undefined => {
+    const v = input[field];
+    if (v === undefined) return undefined;
+    const code = normalizeCountryCode(v);
+    if (code === null) throw invalid(field, `unknown ISO 3166-1 alpha-2 country code ${quoteForMessage(v)}`);
+    return code;
+  };
+  return {
+    ...input,
+    name: name.value,
+    email: input.email.trim(),
+    city,
+    country: country('country'),
+    nationality: country('nationality'),
+  };
 }
 
 const EVENT_FOR: Record<'CONFIRMED' | 'REJECTED' | 'DELETED', 'CUSTOMER_APPROVED' | 'CUSTOMER_REJECTED' | 'CUSTOMER_DELETED'> = {
@@ -164,8 +192,7 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
 
   return {
     async create(partnerId, raw) {
-      checkCreateInput(raw, clock.now());
-      const input = { ...raw, name: raw.name.trim(), email: raw.email.trim() };
+      const input = checkCreateInput(raw, clock.now());
       if (input.externalId) {
         const existing = await findByExternalId(partnerId, input.externalId);
         if (existing) return { customer: existing, created: false };

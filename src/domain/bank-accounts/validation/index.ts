@@ -9,7 +9,7 @@
  * | currency | required                                   |
  * | -------- | ------------------------------------------ |
  * | USD      | bankName, accountNo, aba OR swift          |
- * | EUR      | bankName, accountNo OR iban, swift         |
+ * | EUR      | bankName, iban, swift                      |  (an IBAN sent as accountNo counts)
  * | GBP      | bankName, accountNo OR iban, swift         |  (sortCode optional)
  * | CAD      | bankName, accountNo, institutionNumber, transit |
  * | AUD      | bankName, accountNo, bsb                   |
@@ -20,9 +20,16 @@
  * required fields in table order, then per-field formats in request-field
  * order, then cross-field consistency checks.
  *
- * Conventions: strings are trimmed and an empty string counts as missing;
- * `undefined` and `null` count as missing; any other non-string value is an
- * "invalid type" error for that field.
+ * Conventions: strings are trimmed (whitespace and invisible characters at
+ * both ends) and an empty or blank string counts as missing, except that a
+ * blank name is refused; `undefined` and `null` count as missing; any other
+ * non-string value is an "invalid type" error for that field. Names (bankName,
+ * accountName / beneficiaryName, interBankName) follow the shared name rules
+ * (src/infra/lib/text.ts); bankCountry is an ISO 3166-1 alpha-2 code.
+ *
+ * EUR and GBP are the IBAN currencies: an IBAN sent as accountNo is taken as
+ * the IBAN, and an accountNo sent beside an IBAN must name the same account
+ * (the IBAN, its BBAN or the BBAN's account part).
  *
  * One module per scheme family sits beside this one (iban-bic, us-aba, uk-sort-code with its
  * weight table as data, au-bsb, ca-transit, account-number); this one holds the order of the
@@ -31,8 +38,30 @@
 import { isSEPACountry, electronicFormatIBAN } from 'ibantools';
 import { checkAccountNo } from './account-number.ts';
 import { isInstitutionNumber, isTransitNumber } from './ca-transit.ts';
-import { checkText, type Field, Fail, FIELDS, fail, MAX_ADDRESS, MAX_TEXT, readSlot, type Slot, stripSeparators } from './fields.ts';
-import { bicProblem, countriesCompatible, GB_IBAN_COUNTRIES, ibanProblem, normalizeBic } from './iban-bic.ts';
+import { normalizeCountryCode } from '../../../infra/lib/countries.ts';
+import { quoteForMessage } from '../../../infra/lib/text.ts';
+import {
+  checkNameField,
+  checkText,
+  type Field,
+  Fail,
+  FIELDS,
+  fail,
+  MAX_ADDRESS,
+  MAX_TEXT,
+  readSlot,
+  type Slot,
+  stripSeparators,
+} from './fields.ts';
+import {
+  accountNoIbanMismatch,
+  bicProblem,
+  countriesCompatible,
+  GB_IBAN_COUNTRIES,
+  ibanProblem,
+  looksLikeIban,
+  normalizeBic,
+} from './iban-bic.ts';
 import { abaProblem } from './us-aba.ts';
 import { normalizeBsb } from './au-bsb.ts';
 import { checkUkPair, normalizeSortCode } from './uk-sort-code.ts';
@@ -58,12 +87,16 @@ export { normalizeBsb } from './au-bsb.ts';
 /** Each entry is one requirement: a single field, or "one of" alternatives. */
 const REQUIRED: Record<FiatCurrency, readonly (readonly Field[])[]> = {
   USD: [['bankName'], ['accountNo'], ['aba', 'swift']],
-  EUR: [['bankName'], ['accountNo', 'iban'], ['swift']],
+  // SEPA, EUR's only rail, addresses accounts by IBAN alone.
+  EUR: [['bankName'], ['iban'], ['swift']],
   GBP: [['bankName'], ['accountNo', 'iban'], ['swift']],
   CAD: [['bankName'], ['accountNo'], ['institutionNumber'], ['transit']],
   AUD: [['bankName'], ['accountNo'], ['bsb']],
   SGD: [['bankName'], ['accountNo'], ['aba', 'swift']],
 };
+
+/** The currencies whose accounts are named by an IBAN (SEPA, and UK accounts as GB IBANs). */
+const IBAN_CURRENCIES: ReadonlySet<FiatCurrency> = new Set(['EUR', 'GBP']);
 
 function isFiatCurrency(s: string): s is FiatCurrency {
   return (FIAT_CURRENCIES as readonly string[]).includes(s);
@@ -120,10 +153,24 @@ function validateOrThrow(input: BankAccountInput): NormalizedBankAccount {
   }
   const currency: FiatCurrency = currencyUpper;
 
+  /** An IBAN-shaped accountNo (checked as an IBAN in step 3) stands for the IBAN of an IBAN currency. */
+  const accountNoSlot = slots.accountNo;
+  const ibanAsAccountNo =
+    IBAN_CURRENCIES.has(currency) &&
+    slots.iban.kind !== 'value' &&
+    accountNoSlot.kind === 'value' &&
+    looksLikeIban(stripSeparators(accountNoSlot.value).toUpperCase());
+
   // 2. Required fields, in table order.
   for (const alternatives of REQUIRED[currency]) {
     for (const f of alternatives) if (slots[f].kind === 'badType') typeError(f);
     if (alternatives.some((f) => slots[f].kind === 'value')) continue;
+    if (currency === 'EUR' && alternatives.includes('iban')) {
+      if (ibanAsAccountNo) continue;
+      if (slots.accountNo.kind === 'badType') typeError('accountNo');
+      const given = accountNoSlot.kind === 'value' ? `; accountNo ${quoteForMessage(accountNoSlot.value)} is not an IBAN` : '';
+      fail('iban', `required for EUR accounts (SEPA)${given}`);
+    }
     const [only, ...others] = alternatives;
     if (only === undefined) continue;
     if (others.length === 0) fail(only, `required for ${currency}`);
@@ -131,32 +178,39 @@ function validateOrThrow(input: BankAccountInput): NormalizedBankAccount {
   }
 
   // 3. Per-field formats, in request-field order.
-  const bankNameIn = get('bankName');
-  const bankName = bankNameIn === null ? null : checkText('bankName', bankNameIn, MAX_TEXT);
+  const name = (f: Field): string | null => {
+    if (slots[f].kind === 'badType') typeError(f);
+    return checkNameField(f, slots[f], MAX_TEXT);
+  };
+  const bankName = name('bankName');
 
   const accountNoIn = get('accountNo');
   let accountNo: string | null = null;
   if (accountNoIn !== null) accountNo = checkAccountNo(currency, accountNoIn, slots.sortCode.kind === 'value');
 
-  const accountNameIn = get('accountName');
-  const beneficiaryNameIn = get('beneficiaryName');
+  const accountNameIn = name('accountName');
+  const beneficiaryNameIn = name('beneficiaryName');
   if (accountNameIn !== null && beneficiaryNameIn !== null && accountNameIn !== beneficiaryNameIn) {
     fail('beneficiaryName', 'conflicts with accountName (beneficiaryName is an alias of accountName; send one, or the same value)');
   }
-  const accountNameField: Field = accountNameIn !== null ? 'accountName' : 'beneficiaryName';
-  const accountNameRaw = accountNameIn ?? beneficiaryNameIn;
-  const accountName = accountNameRaw === null ? null : checkText(accountNameField, accountNameRaw, MAX_TEXT);
+  const accountName = accountNameIn ?? beneficiaryNameIn;
 
   const swift = checked('swift', normalizeBic, bicProblem);
 
-  const iban = checked('iban', (s) => electronicFormatIBAN(s) ?? '', ibanProblem);
+  let iban = checked('iban', (s) => electronicFormatIBAN(s) ?? '', ibanProblem);
+  // The field the IBAN came in, for messages about it.
+  let ibanField: Field = 'iban';
+  if (iban === null && ibanAsAccountNo && accountNo !== null) {
+    iban = accountNo; // already checked as an IBAN by checkAccountNo
+    ibanField = 'accountNo';
+  }
   if (iban !== null) {
     const country = iban.slice(0, 2);
     if (currency === 'EUR' && !isSEPACountry(country)) {
-      fail('iban', `country ${country} is not a SEPA country; EUR payouts need a SEPA IBAN`);
+      fail(ibanField, `country ${country} is not a SEPA country; EUR payouts need a SEPA IBAN`);
     }
     if (currency === 'GBP' && !GB_IBAN_COUNTRIES.has(country)) {
-      fail('iban', `GBP payouts need a GB IBAN (got a ${country} IBAN)`);
+      fail(ibanField, `GBP payouts need a GB IBAN (got a ${country} IBAN)`);
     }
   }
 
@@ -189,11 +243,15 @@ function validateOrThrow(input: BankAccountInput): NormalizedBankAccount {
     const v = get(f);
     return v === null ? null : checkText(f, v, max, allowNewlines);
   };
-  const bankCountry = text('bankCountry', MAX_TEXT);
+  const bankCountryIn = get('bankCountry');
+  const bankCountry = bankCountryIn === null ? null : normalizeCountryCode(bankCountryIn);
+  if (bankCountryIn !== null && bankCountry === null) {
+    fail('bankCountry', `unknown ISO 3166-1 alpha-2 country code ${quoteForMessage(bankCountryIn)}`);
+  }
   const bankAddress = text('bankAddress', MAX_ADDRESS, true);
   const beneficiaryAddress = text('beneficiaryAddress', MAX_ADDRESS, true);
   const label = text('label', MAX_TEXT);
-  const interBankName = text('interBankName', MAX_TEXT);
+  const interBankName = name('interBankName');
 
   const interBankBic = checked('interBankBic', normalizeBic, bicProblem);
   const interBankAccountNo = text('interBankAccountNo', MAX_TEXT);
@@ -208,6 +266,12 @@ function validateOrThrow(input: BankAccountInput): NormalizedBankAccount {
   }
 
   if (currency === 'GBP') checkUkPair(iban, sortCode, accountNo);
+
+  // Two account identifiers on one record must name one account: the payment file uses the IBAN.
+  if (IBAN_CURRENCIES.has(currency) && ibanField === 'iban' && iban !== null && accountNo !== null) {
+    const mismatch = accountNoIbanMismatch(accountNo, iban);
+    if (mismatch !== null) fail('accountNo', mismatch);
+  }
 
   if (accountNo === null) accountNo = iban; // derived: IBAN in electronic form
   if (bankName === null || accountNo === null) {
