@@ -53,7 +53,7 @@ const BANKS = {
   EUR: {
     currency: 'EUR',
     bankName: 'Deutsche Bank',
-    accountNo: '0532013000',
+    accountNo: '1234567890',
     iban: 'DE89370400440532013000',
     swift: 'DEUTDEFF',
     accountName: NAME,

@@ -148,7 +148,7 @@ describe("the guide's Flask webhook handler receives the offramp webhooks", {
       customerId: customer.customerId,
       currency: 'EUR',
       bankName: 'Deutsche Bank',
-      accountNo: '0532013000',
+      accountNo: '1234567890',
       iban: 'DE89370400440532013000',
       swift: 'DEUTDEFF',
       accountName: 'John Doe',

@@ -124,7 +124,7 @@ describe('integration guide sample clients against a listening server (docs/api-
       const res = await runPython(user, {
         currency: 'EUR',
         bank_name: 'Deutsche Bank',
-        account_no: '0532013000',
+        account_no: '1234567890',
         iban: 'DE89370400440532013000',
         swift: 'DEUTDEFF',
         network: 'ETH',
@@ -156,7 +156,7 @@ describe('integration guide sample clients against a listening server (docs/api-
       const res = await runPython(user, {
         currency: 'EUR',
         bank_name: 'Deutsche Bank',
-        account_no: '0532013000',
+        account_no: '1234567890',
         iban: 'DE89370400440532013000',
         swift: 'DEUTDEFF',
         network: 'TRX',

@@ -2,14 +2,7 @@
  * IBAN (ISO 13616: country format, length, mod-97 and national check digits, through ibantools)
  * and BIC/SWIFT (ISO 9362), and which countries may legitimately pair in one IBAN + BIC.
  */
-import {
-  countrySpecs,
-  electronicFormatIBAN,
-  extractIBAN,
-  isValidBIC as ibantoolsIsValidBIC,
-  validateIBAN,
-  ValidationErrorsIBAN,
-} from 'ibantools';
+import { countrySpecs, electronicFormatIBAN, isValidBIC as ibantoolsIsValidBIC, validateIBAN, ValidationErrorsIBAN } from 'ibantools';
 
 // ---------------------------------------------------------------------------
 // IBAN
@@ -55,36 +48,16 @@ export function looksLikeIban(s: string): boolean {
 }
 
 /**
- * The domestic account number inside a valid IBAN: what follows the bank code (and the branch
- * code, where the country has one) in the BBAN — `0532013000` in DE89 3704 0044 0532 0130 00.
- * Null when the country's layout does not say where those codes are. A national check key at
- * the end of the BBAN (France's RIB key, Belgium's check digits) stays part of it.
+ * Why an account number sent beside an IBAN contradicts it, or null. The account number has
+ * already passed its currency's format check; it is kept as the partner's reference and the
+ * IBAN is what is paid, so a different local number is not refused (the contract's own example
+ * pairs the IBAN DE89 3704 0044 0532 0130 00 with the number 1234567890). What is refused is a
+ * second IBAN: two payable accounts on one record. See docs/api-contract.md, "Input rules".
  */
-export function ibanAccountPart(iban: string): string | null {
-  const parts = extractIBAN(iban);
-  const codes = (parts.bankIdentifier ?? '') + (parts.branchIdentifier ?? '');
-  const bban = parts.bban;
-  if (!parts.valid || bban === undefined || codes === '') return null;
-  // The codes open the BBAN, or follow one check letter (Italy's and San Marino's CIN).
-  const at = bban.indexOf(codes);
-  if (at < 0 || at > 1) return null;
-  const rest = bban.slice(at + codes.length);
-  return rest === '' ? null : rest;
-}
-
-/**
- * Why an account number sent beside an IBAN does not name the same account, or null when it
- * does: it must be the IBAN itself, its BBAN, or the BBAN's account part (leading zeros
- * optional). Both are in electronic form. See docs/api-contract.md, "Input rules".
- */
-export function accountNoIbanMismatch(accountNo: string, iban: string): string | null {
-  const bban = iban.slice(4);
-  if (accountNo === iban || accountNo === bban) return null;
-  const part = ibanAccountPart(iban);
-  const unpadded = (s: string) => s.replace(/^0+/, '');
-  if (part !== null && unpadded(accountNo) === unpadded(part)) return null;
-  const accepted = part === null ? `the IBAN or its BBAN ${bban}` : `the IBAN, its BBAN ${bban} or its account number ${part}`;
-  return `does not match the IBAN ${iban} (send ${accepted}, or leave accountNo out)`;
+export function accountNoIbanConflict(accountNo: string, iban: string): string | null {
+  if (looksLikeIban(accountNo) && accountNo !== iban)
+    return `is the IBAN ${accountNo}, but iban is ${iban}: send one account (leave accountNo out, or send the same IBAN)`;
+  return null;
 }
 
 export const GB_IBAN_COUNTRIES = new Set(['GB', 'GG', 'JE', 'IM']);

@@ -28,8 +28,9 @@
  * (src/infra/lib/text.ts); bankCountry is an ISO 3166-1 alpha-2 code.
  *
  * EUR and GBP are the IBAN currencies: an IBAN sent as accountNo is taken as
- * the IBAN, and an accountNo sent beside an IBAN must name the same account
- * (the IBAN, its BBAN or the BBAN's account part).
+ * the IBAN; an accountNo sent beside an IBAN must pass the currency's
+ * account-number format and must not be a different IBAN (it is kept as given;
+ * the IBAN is what is paid).
  *
  * One module per scheme family sits beside this one (iban-bic, us-aba, uk-sort-code with its
  * weight table as data, au-bsb, ca-transit, account-number); this one holds the order of the
@@ -54,7 +55,7 @@ import {
   stripSeparators,
 } from './fields.ts';
 import {
-  accountNoIbanMismatch,
+  accountNoIbanConflict,
   bicProblem,
   countriesCompatible,
   GB_IBAN_COUNTRIES,
@@ -267,10 +268,10 @@ function validateOrThrow(input: BankAccountInput): NormalizedBankAccount {
 
   if (currency === 'GBP') checkUkPair(iban, sortCode, accountNo);
 
-  // Two account identifiers on one record must name one account: the payment file uses the IBAN.
+  // The payment file uses the IBAN; a second IBAN in accountNo would be a second account.
   if (IBAN_CURRENCIES.has(currency) && ibanField === 'iban' && iban !== null && accountNo !== null) {
-    const mismatch = accountNoIbanMismatch(accountNo, iban);
-    if (mismatch !== null) fail('accountNo', mismatch);
+    const conflict = accountNoIbanConflict(accountNo, iban);
+    if (conflict !== null) fail('accountNo', conflict);
   }
 
   if (accountNo === null) accountNo = iban; // derived: IBAN in electronic form
