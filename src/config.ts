@@ -392,11 +392,14 @@ export const SETTINGS = [
   {
     name: 'OPENRAMP_SANDBOX_KYC_DELAY_MS',
     type: 'integer',
-    default: '3000',
+    // 0 by default: a partner's first customer is decided in the create response (the
+    // CUSTOMER_APPROVED/REJECTED event still goes to the webhook); a delay simulates real KYC.
+    default: '0',
     min: 0,
     max: 86_400_000,
     unit: 'ms',
-    description: 'sandbox KYC decision delay; `0` decides at creation',
+    description:
+      'sandbox KYC decision delay; `0` decides at creation (the decision event is still sent); a delay leaves the customer `PENDING` that long, as a real provider would',
   },
   {
     name: 'OPENRAMP_JOB_POLL_INTERVAL_MS',
