@@ -44,3 +44,75 @@ describe('sandbox KYC decides at creation by default', () => {
     assert.equal(await ctx.openramp.services.jobs.runDue(), 0, 'no delayed KYC job was scheduled');
   });
 });
+
+/** What production mode needs to start in a test (no real chain is reached). */
+const PRODUCTION_ENV: Record<string, string> = {
+  OPENRAMP_MODE: 'production',
+  DATABASE_URL: 'postgres://unused/x',
+  OPENRAMP_MASTER_KEY: 'a'.repeat(64),
+  OPENRAMP_OPERATOR_TOKEN: 'opt_k3J9xQ2mZ7vB4nR8tY1wL6pS0dF5gH2c',
+  OPENRAMP_XPUB_EVM: 'x',
+  OPENRAMP_XPUB_TRON: 'y',
+  OPENRAMP_RPC_URL_ETH: 'http://127.0.0.1:9/eth',
+  OPENRAMP_RPC_URL_MATIC: 'http://127.0.0.1:9/matic',
+  OPENRAMP_RPC_URL_TRX: 'http://127.0.0.1:9/jsonrpc',
+};
+
+describe('the front door', () => {
+  let ctx: TestContext;
+  before(async () => {
+    ctx = await createTestContext();
+  });
+  after(() => ctx.close());
+
+  it('answers an unsigned GET / with JSON naming the mode, the docs and the OpenAPI document', async () => {
+    for (const accept of [undefined, 'application/json', '*/*', 'text/html;q=0.5, application/json']) {
+      const r = await ctx.openramp.api.inject({ method: 'GET', url: '/', headers: accept ? { accept } : {} });
+      assert.equal(r.statusCode, 200, `${accept}: ${r.body}`);
+      assert.match(String(r.headers['content-type']), /^application\/json/, String(accept));
+      const body = r.json();
+      assert.equal(body.status, 'SUCCESS');
+      assert.equal(body.data.mode, 'sandbox');
+      assert.equal(body.data.docs, '/docs');
+      assert.equal(body.data.openapi, '/openapi.json');
+      assert.equal(body.data.console, null, 'no console is served');
+    }
+    // The links it names are themselves reachable without a signature.
+    for (const url of ['/openapi.json', '/health']) {
+      const r = await ctx.openramp.api.inject({ method: 'GET', url });
+      assert.equal(r.statusCode, 200, url);
+    }
+  });
+
+  it('answers HTML to a browser', async () => {
+    const r = await ctx.openramp.api.inject({
+      method: 'GET',
+      url: '/',
+      headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+    });
+    assert.equal(r.statusCode, 200);
+    assert.match(String(r.headers['content-type']), /^text\/html/);
+    assert.match(r.body, /sandbox/);
+    assert.match(r.body, /href="\/docs"/);
+    assert.match(r.body, /href="\/openapi.json"/);
+  });
+
+  it('answers /favicon.ico with the contract 404, not an authentication error', async () => {
+    const r = await ctx.openramp.api.inject({ method: 'GET', url: '/favicon.ico' });
+    assert.equal(r.statusCode, 404);
+    assert.deepEqual(Object.keys(r.json()).sort(), ['message', 'status']);
+    assert.equal(r.json().status, 'FAILED');
+    assert.equal(r.headers['x-error-code'], 'ROUTE_NOT_FOUND');
+  });
+
+  it('names production mode in production', async () => {
+    const prod = await createTestContext({ env: PRODUCTION_ENV });
+    try {
+      const r = await prod.openramp.api.inject({ method: 'GET', url: '/' });
+      assert.equal(r.statusCode, 200, r.body);
+      assert.equal(r.json().data.mode, 'production');
+    } finally {
+      await prod.close();
+    }
+  });
+});
