@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config.ts';
 import { call, createTestContext, type TestContext } from './helpers/harness.ts';
+import type { Clock } from '../src/infra/lib/clock.ts';
 
 /**
  * What a partner developer meets in the first hour of the sandbox: KYC decided in the create
@@ -113,6 +114,42 @@ describe('the front door', () => {
       assert.equal(r.json().data.mode, 'production');
     } finally {
       await prod.close();
+    }
+  });
+});
+
+describe('sandbox rate limit', () => {
+  it('defaults to 6000 a minute in the sandbox and 100 in production; an explicit setting wins', () => {
+    assert.equal(loadConfig({ OPENRAMP_MODE: 'sandbox' }).auth.rateLimitPerMinute, 6000);
+    assert.equal(loadConfig(PRODUCTION_ENV).auth.rateLimitPerMinute, 100);
+    assert.equal(loadConfig({ OPENRAMP_MODE: 'sandbox', OPENRAMP_RATE_LIMIT_PER_MINUTE: '100' }).auth.rateLimitPerMinute, 100);
+    assert.equal(loadConfig({ ...PRODUCTION_ENV, OPENRAMP_RATE_LIMIT_PER_MINUTE: '250' }).auth.rateLimitPerMinute, 250);
+  });
+
+  it('says in the 429 which setting raises the limit', async () => {
+    // Frozen in the middle of a wall-clock minute: the fixed window cannot roll over mid-test.
+    const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 30_000);
+    const clock: Clock = { now: () => at };
+    const ctx = await createTestContext({ clock, env: { OPENRAMP_RATE_LIMIT_PER_MINUTE: '2' } });
+    try {
+      const ts = String(Math.floor(at.getTime() / 1000));
+      for (let i = 0; i < 2; i++) assert.equal((await call(ctx, { method: 'GET', url: '/basic-info', timestamp: ts })).status, 200);
+      const r = await call(ctx, { method: 'GET', url: '/basic-info', timestamp: ts });
+      assert.equal(r.status, 429, r.body);
+      assert.equal(r.json.status, 'FAILED');
+      assert.match(r.json.message, /rate limit of 2 requests per minute/);
+      assert.match(r.json.message, /OPENRAMP_RATE_LIMIT_PER_MINUTE raises it/);
+
+      // A partner with a limit of its own is told that this one, not the server setting, applies.
+      const own = await ctx.openramp.services.partners.create('Own Limit Ltd');
+      await ctx.openramp.services.db.updateTable('partners').set({ rate_limit_per_minute: 1 }).where('id', '=', own.partnerId).execute();
+      assert.equal((await call(ctx, { method: 'GET', url: '/basic-info', timestamp: ts, creds: own })).status, 200);
+      const o = await call(ctx, { method: 'GET', url: '/basic-info', timestamp: ts, creds: own });
+      assert.equal(o.status, 429, o.body);
+      assert.match(o.json.message, /rate limit of 1 requests per minute/);
+      assert.match(o.json.message, /this partner has its own limit/);
+    } finally {
+      await ctx.close();
     }
   });
 });
