@@ -287,7 +287,9 @@ export const SETTINGS = [
   {
     name: 'OPENRAMP_RATE_LIMIT_PER_MINUTE',
     type: 'integer',
-    default: '100',
+    // The sandbox is where a partner loops over its integration tests: 100 a minute throttled
+    // them within seconds. Production keeps the contract's 100.
+    default: { sandbox: '6000', production: '100' },
     min: 1,
     max: 1_000_000,
     unit: 'requests/min',
@@ -392,11 +394,14 @@ export const SETTINGS = [
   {
     name: 'OPENRAMP_SANDBOX_KYC_DELAY_MS',
     type: 'integer',
-    default: '3000',
+    // 0 by default: a partner's first customer is decided in the create response (the
+    // CUSTOMER_APPROVED/REJECTED event still goes to the webhook); a delay simulates real KYC.
+    default: '0',
     min: 0,
     max: 86_400_000,
     unit: 'ms',
-    description: 'sandbox KYC decision delay; `0` decides at creation',
+    description:
+      'sandbox KYC decision delay; `0` decides at creation (the decision event is still sent); a delay leaves the customer `PENDING` that long, as a real provider would',
   },
   {
     name: 'OPENRAMP_JOB_POLL_INTERVAL_MS',

@@ -31,13 +31,13 @@ function settingOf(fn: () => unknown): string {
 }
 
 describe('configuration', () => {
-  it('defaults to sandbox on 127.0.0.1:8080 with a 60 s window and 100 req/min', () => {
+  it('defaults to sandbox on 127.0.0.1:8080 with a 60 s window and 6000 req/min (production: 100)', () => {
     const c = loadConfig({});
     assert.equal(c.mode, 'sandbox');
     assert.equal(c.host, '127.0.0.1');
     assert.equal(c.port, 8080);
     assert.equal(c.auth.timestampWindowSeconds, 60);
-    assert.equal(c.auth.rateLimitPerMinute, 100);
+    assert.equal(c.auth.rateLimitPerMinute, 6000);
     assert.equal(c.databaseUrl, null);
   });
 

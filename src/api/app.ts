@@ -22,6 +22,7 @@ import { bankAccountRoutes } from './routes/bank-accounts.ts';
 import { depositAddressRoutes } from './routes/deposit-addresses.ts';
 import { flowRoutes } from './routes/flows.ts';
 import { commonRoutes } from './routes/common.ts';
+import { frontDoorRoutes } from './routes/front-door.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -248,6 +249,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // Each plugin gets only the services it uses: no route reaches the database directly.
   const s = deps.services;
   const { mode, version, metrics } = deps;
+  await app.register(frontDoorRoutes, {
+    mode,
+    version,
+    consolePath: () => (app.hasRoute({ method: 'GET', url: '/console' }) ? '/console' : null),
+  });
   await app.register(commonRoutes, {
     partners: s.partners,
     balances: s.balances,

@@ -105,7 +105,12 @@ export function createPartnerAuthenticator(deps: AuthDeps) {
       const limit = key.rateLimitPerMinute ?? deps.rateLimitPerMinute;
       const retryAfter = await deps.rateLimiter.hit(key.keyId, limit, deps.clock.now().getTime());
       if (retryAfter !== null) {
-        throw new AppError('RATE_LIMITED', `rate limit of ${limit} requests per minute exceeded; retry after ${retryAfter} s`, {
+        // Name the knob: a developer hitting the limit in a test loop should not have to search for it.
+        const raise =
+          key.rateLimitPerMinute === null
+            ? 'the server setting OPENRAMP_RATE_LIMIT_PER_MINUTE raises it'
+            : 'this partner has its own limit, which takes precedence over OPENRAMP_RATE_LIMIT_PER_MINUTE; the operator raises it on the partner record';
+        throw new AppError('RATE_LIMITED', `rate limit of ${limit} requests per minute exceeded; retry after ${retryAfter} s (${raise})`, {
           headers: { 'retry-after': String(retryAfter) },
         });
       }
