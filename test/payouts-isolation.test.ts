@@ -462,7 +462,7 @@ describe('payout isolation: amount limits at every entry', () => {
     assert.equal(blocks.length, 0, 'no refused transfer reached the chain');
   });
 
-  it('an EUR account without an IBAN is refused at entry, naming the rail and the writer’s reason', async () => {
+  it('an EUR account without an IBAN is refused at entry, naming the field', async () => {
     const c = await onboard(ctx, { name: 'No Iban' });
     const count = async () => (await ctx.openramp.services.db.selectFrom('bank_accounts').select('id').execute()).length;
     const n = await count();
@@ -479,7 +479,7 @@ describe('payout isolation: amount limits at every entry', () => {
       },
     });
     assert.equal(r.status, 422, r.body);
-    assert.match(r.json.message, /SEPA_INSTANT: .*IBAN/);
+    assert.match(r.json.message, /^iban: required for EUR accounts \(SEPA\)/);
     assert.equal(await count(), n);
   });
 });
