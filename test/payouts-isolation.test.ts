@@ -8,7 +8,7 @@ import { mockDeposit, openOfframpFlow, runPipeline } from './helpers/pipeline.ts
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import type { PartnerCredentials } from '../src/domain/partners/partners.ts';
 import { RAILS, type RailId } from '../src/adapters/rails/rails.ts';
-import { buildRailFile, paymentRefusal } from '../src/adapters/rails/payment-file.ts';
+import { buildRailFile, creditorRefusals, paymentRefusal } from '../src/adapters/rails/payment-file.ts';
 import type { Creditor } from '../src/adapters/rails/formats/types.ts';
 import { SANDBOX_DEBTORS } from '../src/domain/payouts/payouts.ts';
 import { largestFile } from '../src/domain/payouts/batcher.ts';
@@ -357,6 +357,16 @@ describe('payout isolation: amounts every file can carry', () => {
       assert.match(paymentRefusal(rail, { ...x, amountMinor: 10n ** 12n }) ?? '', /exceeds/);
     });
   }
+
+  it('the entry check asks every rail of the currency: none refuses a good payee; both SEPA rails refuse a bare account number', () => {
+    for (const c of FIAT_ASSETS) assert.deepEqual(creditorRefusals(c, SANDBOX_DEBTORS[c], CREDITORS[c], at), [], c);
+    const bare = creditorRefusals('EUR', SANDBOX_DEBTORS.EUR, { ...CREDITORS.EUR, iban: null, accountNo: '12345678' }, at);
+    assert.deepEqual(
+      bare.map((r) => r.rail),
+      ['SEPA_INSTANT', 'SEPA_CT'],
+    );
+    for (const r of bare) assert.match(r.reason, /SEPA needs the creditor account as an IBAN/);
+  });
 
   it('a batch whose total the file cannot carry goes out as the longest prefix the writer takes', () => {
     const rail = RAILS.BECS; // ABA: a 10-digit file total
