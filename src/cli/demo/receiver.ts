@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook, type WebhookEvent } from '../../../sdk/src/index.ts';
-import { DemoError, type Json, str } from './shared.ts';
+import { DemoError, type Json, secondsText, str } from './shared.ts';
 
 /**
  * The dispatcher sends webhooks concurrently, so two sent together (DEPOSIT_RECEIVED and
@@ -48,7 +48,7 @@ export function webhookSummary(event: string, p: Json): string {
 }
 
 function seconds(ms: number): string {
-  return `+${(ms / 1000).toFixed(1)}s`.padStart(7);
+  return `+${secondsText(ms)}`.padStart(8);
 }
 
 export interface ReceiverOptions {
@@ -206,7 +206,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
         ? ' No webhook arrived at all: is the server running its workers (serve --role all or worker), and can it reach 127.0.0.1?'
         : '';
     return new DemoError(
-      `timed out after ${(elapsed() / 1000).toFixed(1)} s (limit ${Math.round(opts.timeoutMs / 1000)} s, --timeout) at ${opts.step()}, waiting for ${what}. Webhooks of this run so far: ${got}.${none}${extra}`,
+      `timed out after ${secondsText(elapsed())} (limit ${secondsText(opts.timeoutMs)}, --timeout) at ${opts.step()}, waiting for ${what}. Webhooks of this run so far: ${got}.${none}${extra}`,
     );
   }
 

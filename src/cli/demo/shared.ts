@@ -8,3 +8,8 @@ export class DemoError extends Error {}
 
 /** A value for a printed line: "–" for nothing. */
 export const str = (v: unknown): string => (v === null || v === undefined || v === '' ? '–' : String(v));
+
+/** Elapsed wall time for the demo's output, e.g. "12.3 s". Not money: milliseconds of a stopwatch. */
+export function secondsText(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

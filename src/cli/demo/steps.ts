@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { apiClient } from './client.ts';
 import { type Arrival, startReceiver } from './receiver.ts';
-import { DemoError, type Json, str } from './shared.ts';
+import { DemoError, type Json, secondsText, str } from './shared.ts';
 
 export interface DemoOptions {
   /** Base URL of the OpenRamp server, e.g. http://127.0.0.1:8080 */
@@ -260,9 +260,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
 
     out('');
-    out(
-      `Done in ${(elapsed() / 1000).toFixed(1)} s: ${receiver.arrivals.length} webhooks for this run, every one with verified signatures.`,
-    );
+    out(`Done in ${secondsText(elapsed())}: ${receiver.arrivals.length} webhooks for this run, every one with verified signatures.`);
     out(
       `  customer ${customerId} · bank account ${bankAccountId} · flow ${flowId} · deposit ${depositId} · trade ${tradeId} · payout ${payoutId}`,
     );
