@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { BLANK_NAMES } from './helpers/banks.ts';
 import {
   FIAT_CURRENCIES,
   checkUkModulus,
@@ -671,24 +672,9 @@ describe('fields present but not required are still checked', () => {
 
 describe('names: account holder, bank, intermediary bank', () => {
   const { accountName: _drop, ...noName } = GOOD.USD;
-  const blanks = [
-    ' \u00a0',
-    '\u00a0',
-    '\u200b',
-    '\u200c',
-    '\u200d',
-    '\u2060',
-    '\ufeff',
-    '\u00ad',
-    '\u202a',
-    '\u202e',
-    '\u2066',
-    '\u2069',
-    '\u3000\u200b',
-  ];
 
   test('a blank or invisible-only holder name is refused, not taken as the customer name', () => {
-    for (const blank of blanks) {
+    for (const blank of BLANK_NAMES) {
       expectErr({ ...noName, accountName: blank }, 'accountName', 'accountName: must not be blank (it has no visible characters)');
       expectErr({ ...noName, beneficiaryName: blank }, 'beneficiaryName', /must not be blank/);
       expectErr({ ...GOOD.USD, interBankName: blank }, 'interBankName', /must not be blank/);

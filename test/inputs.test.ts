@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, createTestContext, type TestContext } from './helpers/harness.ts';
+import { call, countRows, createTestContext, type TestContext } from './helpers/harness.ts';
+import { BLANK_NAMES } from './helpers/banks.ts';
 import { systemClock, type Clock } from '../src/infra/lib/clock.ts';
 
 /**
@@ -12,29 +13,6 @@ import { systemClock, type Clock } from '../src/infra/lib/clock.ts';
 /** Business time is fixed so age limits have exact edges; requests are signed on wall time. */
 const TODAY = '2026-03-15';
 const businessClock: Clock = { now: () => new Date(`${TODAY}T12:00:00Z`) };
-
-const BLANK_NAMES = [
-  ' ',
-  '   ',
-  '\u00a0',
-  '\u2003\u3000',
-  '\u200b',
-  '\u200c',
-  '\u200d',
-  '\u2060',
-  '\ufeff',
-  '\u00ad',
-  '\u202a',
-  '\u202b',
-  '\u202c',
-  '\u202d',
-  '\u202e',
-  '\u2066',
-  '\u2067',
-  '\u2068',
-  '\u2069',
-  ' \u200b\u00a0\ufeff ',
-];
 
 const BAD_COUNTRIES = ['*', '-1', '$1', '\ud800', '\udc00', 'XX', 'UK', 'EU', 'ZZ', 'ﬁ', '1'];
 
@@ -49,16 +27,11 @@ after(async () => {
 });
 
 async function rows(): Promise<{ customers: number; bankAccounts: number; events: number }> {
-  const count = async (table: 'customers' | 'bank_accounts' | 'events') =>
-    Number(
-      (
-        await ctx.openramp.services.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
-  return { customers: await count('customers'), bankAccounts: await count('bank_accounts'), events: await count('events') };
+  return {
+    customers: await countRows(ctx, 'customers'),
+    bankAccounts: await countRows(ctx, 'bank_accounts'),
+    events: await countRows(ctx, 'events'),
+  };
 }
 
 const createCustomer = (body: Record<string, unknown>) =>

@@ -11,6 +11,7 @@ import { computeQuote, type FeeSchedule } from '../src/adapters/pricing/pricing.
 import { entry, type Entry } from '../src/domain/ledger/ledger.ts';
 import type { PaymentFile, PaymentInstruction } from '../src/adapters/rails/formats/types.ts';
 import { chooseRail } from '../src/adapters/rails/rails.ts';
+import { creditor } from './helpers/banks.ts';
 
 const eur = minor('EUR', 500n);
 const usd = minor('USD', 700n);
@@ -69,20 +70,7 @@ const instruction = {
   payoutId: 'p1',
   endToEndId: 'p1',
   remittance: 'r',
-  creditor: {
-    name: 'n',
-    bankName: 'b',
-    accountNo: '1',
-    iban: null,
-    bic: null,
-    aba: null,
-    sortCode: null,
-    bsb: null,
-    institutionNumber: null,
-    transit: null,
-    country: null,
-    address: null,
-  },
+  creditor: creditor({ name: 'n', bankName: 'b', accountNo: '1' }),
 };
 
 describe('Minor<A> helpers', () => {

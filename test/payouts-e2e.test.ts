@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdtempSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { call, createTestContext, type TestContext } from './helpers/harness.ts';
+import { SAMPLE_BANKS } from './helpers/banks.ts';
 import { mockDeposit, offrampCustomer, runPipeline } from './helpers/pipeline.ts';
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import { REFERENCE, referencePath, skipWithoutReference } from './helpers/reference.ts';
@@ -14,14 +15,7 @@ const XSD = referencePath(REFERENCE.epcXsd);
 const NO_XSD = skipWithoutReference('EPC XSD validation', REFERENCE.epcXsd);
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
 
-const BANKS: Record<string, Record<string, string>> = {
-  EUR: { bankName: 'Deutsche Bank', iban: 'DE89370400440532013000', swift: 'DEUTDEFF' },
-  USD: { bankName: 'Chase', accountNo: '123456789', aba: '021000021' },
-  GBP: { bankName: 'Barclays', accountNo: '41011166', sortCode: '200915', swift: 'BARCGB22' },
-  CAD: { bankName: 'RBC', accountNo: '1234567', institutionNumber: '003', transit: '12345' },
-  AUD: { bankName: 'CBA', accountNo: '12345678', bsb: '062-000' },
-  SGD: { bankName: 'DBS', accountNo: '0123456789', swift: 'DBSSSGSG' },
-};
+const BANKS: Record<string, Record<string, string>> = SAMPLE_BANKS;
 // 09:00 UTC is 05:00 in New York: before the first same-day ACH window (10:30 ET).
 const EXPECTED_RAIL: Record<string, string> = { EUR: 'SEPA_INSTANT', USD: 'ACH_SAME_DAY', GBP: 'FPS', CAD: 'EFT', AUD: 'NPP', SGD: 'FAST' };
 

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { call, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
+import { call, countRows, createTestContext, onboard, type TestContext } from './helpers/harness.ts';
 import { mockDeposit, openOfframpFlow, runPipeline } from './helpers/pipeline.ts';
 import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
 import type { PartnerCredentials } from '../src/domain/partners/partners.ts';
 import { RAILS, type RailId } from '../src/adapters/rails/rails.ts';
 import { buildRailFile, creditorRefusals, paymentRefusal } from '../src/adapters/rails/payment-file.ts';
-import type { Creditor } from '../src/adapters/rails/formats/types.ts';
+import { SAMPLE_BANKS, SAMPLE_CREDITORS } from './helpers/banks.ts';
 import { SANDBOX_DEBTORS } from '../src/domain/payouts/payouts.ts';
 import { largestFile } from '../src/domain/payouts/batcher.ts';
 import { decideAdvance } from '../src/domain/deposits/state-machine.ts';
@@ -23,15 +23,6 @@ import { AMOUNT_MAX, FIAT_ASSETS, type FiatAsset } from '../src/infra/lib/money.
  * settle while the poisoned ones are HELD with the writer's reason, announced, and then fixed by
  * the partner or an operator.
  */
-
-const BANKS: Record<FiatAsset, Record<string, string>> = {
-  EUR: { bankName: 'Deutsche Bank', iban: 'DE89370400440532013000', swift: 'DEUTDEFF' },
-  USD: { bankName: 'Chase', accountNo: '123456789', aba: '021000021' },
-  GBP: { bankName: 'Barclays', accountNo: '41011166', sortCode: '200915', swift: 'BARCGB22' },
-  CAD: { bankName: 'RBC', accountNo: '1234567', institutionNumber: '003', transit: '12345' },
-  AUD: { bankName: 'CBA', accountNo: '12345678', bsb: '062-000' },
-  SGD: { bankName: 'DBS', accountNo: '0123456789', swift: 'DBSSSGSG' },
-};
 
 /** How each currency's payout is poisoned, and the writer's words the hold reason must carry. */
 const POISONS: { currency: FiatAsset; how: string; reason: RegExp }[] = [
@@ -91,6 +82,17 @@ describe('payout isolation: a payout the file writer refuses is held; the rest o
   const made = new Map<FiatAsset, { bad: { txid: string; customerId: string }; good: { txid: string } }>();
   const held = new Map<FiatAsset, string>();
 
+  /** The partner adds a good account for the held payout's customer; returns its id. */
+  const correctedAccount = async (currency: FiatAsset): Promise<string> => {
+    const r = await call(ctx, {
+      method: 'POST',
+      url: '/bank-account/add',
+      body: { customerId: made.get(currency)!.bad.customerId, currency, accountName: `Held Payee ${currency}`, ...SAMPLE_BANKS[currency] },
+    });
+    assert.equal(r.status, 200, r.body);
+    return r.json.bankAccountId as string;
+  };
+
   before(async () => {
     ctx = await createTestContext({
       clock,
@@ -100,7 +102,7 @@ describe('payout isolation: a payout the file writer refuses is held; the rest o
     other = await ctx.openramp.services.partners.create('Other Partner');
     for (const currency of FIAT_ASSETS) {
       const open = async (creds: PartnerCredentials, name: string) => {
-        const c = await onboard(ctx, { name, creds, bank: { currency, accountName: name, ...BANKS[currency] } });
+        const c = await onboard(ctx, { name, creds, bank: { currency, accountName: name, ...SAMPLE_BANKS[currency] } });
         const f = await openOfframpFlow(ctx, { customerId: c.customerId, bankAccountId: c.bankAccountId, creds });
         return { customerId: c.customerId, txid: await mockDeposit(ctx, { to: f.depositAddress, amount: '300.00', creds }) };
       };
@@ -174,17 +176,11 @@ describe('payout isolation: a payout the file writer refuses is held; the rest o
 
   it('operator: release to a corrected account → PENDING → submitted and settled; every step announced', async () => {
     const id = held.get('EUR')!;
-    const { customerId } = made.get('EUR')!.bad;
-    const fixed = await call(ctx, {
-      method: 'POST',
-      url: '/bank-account/add',
-      body: { customerId, currency: 'EUR', accountName: 'Held Payee EUR', ...BANKS.EUR },
-    });
-    assert.equal(fixed.status, 200, fixed.body);
-    const r = await ops('POST', `/ops/payouts/${id}/release`, { bankAccountId: fixed.json.bankAccountId });
+    const fixed = await correctedAccount('EUR');
+    const r = await ops('POST', `/ops/payouts/${id}/release`, { bankAccountId: fixed });
     assert.equal(r.status, 200, r.body);
     assert.equal(r.json.data.status, 'PENDING');
-    assert.equal(r.json.data.bankAccountId, fixed.json.bankAccountId);
+    assert.equal(r.json.data.bankAccountId, fixed);
     await runPipeline(ctx, 2);
     const p = await db().selectFrom('payouts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     assert.equal(p.status, 'SETTLED');
@@ -194,22 +190,16 @@ describe('payout isolation: a payout the file writer refuses is held; the rest o
 
   it('partner: /payout/retry of a HELD payout to a corrected account releases it; another partner cannot', async () => {
     const id = held.get('USD')!;
-    const { customerId } = made.get('USD')!.bad;
-    const fixed = await call(ctx, {
-      method: 'POST',
-      url: '/bank-account/add',
-      body: { customerId, currency: 'USD', accountName: 'Held Payee USD', ...BANKS.USD },
-    });
-    assert.equal(fixed.status, 200, fixed.body);
+    const fixed = await correctedAccount('USD');
     const stranger = await call(ctx, {
       method: 'POST',
       url: '/payout/retry',
-      body: { payoutId: id, bankAccountId: fixed.json.bankAccountId },
+      body: { payoutId: id, bankAccountId: fixed },
       creds: other,
     });
     assert.equal(stranger.status, 422, stranger.body);
     assert.match(stranger.json.message, /payout not found/, 'another partner’s payout does not exist for this one');
-    const r = await call(ctx, { method: 'POST', url: '/payout/retry', body: { payoutId: id, bankAccountId: fixed.json.bankAccountId } });
+    const r = await call(ctx, { method: 'POST', url: '/payout/retry', body: { payoutId: id, bankAccountId: fixed } });
     assert.equal(r.status, 200, r.body);
     assert.equal(r.json.data.id, id);
     assert.equal(r.json.data.status, 'PENDING');
@@ -230,17 +220,11 @@ describe('payout isolation: a payout the file writer refuses is held; the rest o
     assert.equal(again.status, 422, again.body);
     assert.match(again.json.message, /is CANCELLED; only HELD payouts can be cancelled/);
 
-    const { customerId } = made.get('AUD')!.bad;
-    const fixed = await call(ctx, {
-      method: 'POST',
-      url: '/bank-account/add',
-      body: { customerId, currency: 'AUD', accountName: 'Held Payee AUD', ...BANKS.AUD },
-    });
-    assert.equal(fixed.status, 200, fixed.body);
+    const fixed = await correctedAccount('AUD');
     const retry = await call(ctx, {
       method: 'POST',
       url: '/payout/retry',
-      body: { payoutId: id, bankAccountId: fixed.json.bankAccountId },
+      body: { payoutId: id, bankAccountId: fixed },
     });
     assert.equal(retry.status, 200, retry.body);
     assert.equal(retry.json.data.attempt, 2);
@@ -294,7 +278,7 @@ describe('payout isolation: one rail failing does not delay another', () => {
     const txids: Record<string, string> = {};
     for (const currency of ['EUR', 'GBP'] as const) {
       const name = `Rail Payee ${currency}`;
-      const c = await onboard(ctx, { name, bank: { currency, accountName: name, ...BANKS[currency] } });
+      const c = await onboard(ctx, { name, bank: { currency, accountName: name, ...SAMPLE_BANKS[currency] } });
       const f = await openOfframpFlow(ctx, { customerId: c.customerId, bankAccountId: c.bankAccountId });
       txids[currency] = await mockDeposit(ctx, { to: f.depositAddress, amount: '120.00' });
     }
@@ -318,32 +302,6 @@ describe('payout isolation: one rail failing does not delay another', () => {
   });
 });
 
-/** A valid payee per currency for the file-level checks below. */
-const CREDITORS: Record<FiatAsset, Creditor> = (() => {
-  const base = {
-    name: 'Jane Payee',
-    bankName: 'Bank',
-    accountNo: '12345678',
-    iban: null,
-    bic: null,
-    aba: null,
-    sortCode: null,
-    bsb: null,
-    institutionNumber: null,
-    transit: null,
-    country: null,
-    address: null,
-  };
-  return {
-    EUR: { ...base, iban: 'DE89370400440532013000', bic: 'DEUTDEFF' },
-    USD: { ...base, accountNo: '123456789', aba: '021000021', address: '1 Main St, New York', country: 'US' },
-    GBP: { ...base, accountNo: '41011166', sortCode: '200915', bic: 'BARCGB22' },
-    CAD: { ...base, accountNo: '1234567', institutionNumber: '003', transit: '12345' },
-    AUD: { ...base, bsb: '062-000' },
-    SGD: { ...base, accountNo: '0123456789', bic: 'DBSSSGSG' },
-  };
-})();
-
 describe('payout isolation: amounts every file can carry', () => {
   const at = new Date('2026-06-03T09:00:00Z');
   for (const id of Object.keys(RAILS) as RailId[]) {
@@ -352,15 +310,20 @@ describe('payout isolation: amounts every file can carry', () => {
     const max =
       rail.maxAmountMinor !== null && rail.maxAmountMinor < AMOUNT_MAX[rail.currency] ? rail.maxAmountMinor : AMOUNT_MAX[rail.currency];
     it(`${id}: the most it is given (${max} minor units of ${rail.currency}) fits its file; a trillion does not`, () => {
-      const x = { debtor: SANDBOX_DEBTORS[rail.currency], creditor: CREDITORS[rail.currency], executionDate: '2026-06-03', createdAt: at };
+      const x = {
+        debtor: SANDBOX_DEBTORS[rail.currency],
+        creditor: SAMPLE_CREDITORS[rail.currency],
+        executionDate: '2026-06-03',
+        createdAt: at,
+      };
       assert.equal(paymentRefusal(rail, { ...x, amountMinor: max }), null);
       assert.match(paymentRefusal(rail, { ...x, amountMinor: 10n ** 12n }) ?? '', /exceeds/);
     });
   }
 
   it('the entry check asks every rail of the currency: none refuses a good payee; both SEPA rails refuse a bare account number', () => {
-    for (const c of FIAT_ASSETS) assert.deepEqual(creditorRefusals(c, SANDBOX_DEBTORS[c], CREDITORS[c], at), [], c);
-    const bare = creditorRefusals('EUR', SANDBOX_DEBTORS.EUR, { ...CREDITORS.EUR, iban: null, accountNo: '12345678' }, at);
+    for (const c of FIAT_ASSETS) assert.deepEqual(creditorRefusals(c, SANDBOX_DEBTORS[c], SAMPLE_CREDITORS[c], at), [], c);
+    const bare = creditorRefusals('EUR', SANDBOX_DEBTORS.EUR, { ...SAMPLE_CREDITORS.EUR, iban: null, accountNo: '12345678' }, at);
     assert.deepEqual(
       bare.map((r) => r.rail),
       ['SEPA_INSTANT', 'SEPA_CT'],
@@ -383,7 +346,7 @@ describe('payout isolation: amounts every file can carry', () => {
             endToEndId: `pay_${i}`,
             amountMinor: 4_000_000_000n,
             currency: 'AUD' as const,
-            creditor: CREDITORS.AUD,
+            creditor: SAMPLE_CREDITORS.AUD,
             remittance: `payout ${i}`,
           })).slice(0, n),
         },
@@ -426,13 +389,11 @@ describe('payout isolation: amount limits at every entry', () => {
   after(() => ctx.close());
   const ops = (url: string, payload: object) =>
     ctx.openramp.api.inject({ method: 'POST', url, headers: { authorization: `Bearer ${ctx.operatorToken}` }, payload });
-  const journals = () =>
-    ctx.openramp.services.db.selectFrom('ledger_journals').select(sql<string>`count(*)::text`.as('n')).executeTakeFirstOrThrow();
 
   it('trade preview, /deposit/mock, /sandbox/chain/transfer and /ops/treasury/fund refuse a 40-digit amount and one just over the maximum', async () => {
     const c = await onboard(ctx, { name: 'Limit Payee' });
     const f = await openOfframpFlow(ctx, { customerId: c.customerId, bankAccountId: c.bankAccountId });
-    const before = await journals();
+    const before = await countRows(ctx, 'ledger_journals');
     const overCrypto = '10000000.000001';
     for (const amount of [HUGE, overCrypto]) {
       const preview = await call(ctx, {
@@ -466,16 +427,13 @@ describe('payout isolation: amount limits at every entry', () => {
       200,
       'the maximum itself is taken',
     );
-    const afterCount = await journals();
-    assert.equal(BigInt(afterCount.n), BigInt(before.n) + 1n, 'only the accepted funding wrote a journal');
-    const blocks = await ctx.openramp.services.db.selectFrom('deposits').select('id').execute();
-    assert.equal(blocks.length, 0, 'no refused transfer reached the chain');
+    assert.equal(await countRows(ctx, 'ledger_journals'), before + 1, 'only the accepted funding wrote a journal');
+    assert.equal(await countRows(ctx, 'deposits'), 0, 'no refused transfer reached the chain');
   });
 
   it('an EUR account without an IBAN is refused at entry, naming the field', async () => {
     const c = await onboard(ctx, { name: 'No Iban' });
-    const count = async () => (await ctx.openramp.services.db.selectFrom('bank_accounts').select('id').execute()).length;
-    const n = await count();
+    const n = await countRows(ctx, 'bank_accounts');
     const r = await call(ctx, {
       method: 'POST',
       url: '/bank-account/add',
@@ -490,6 +448,6 @@ describe('payout isolation: amount limits at every entry', () => {
     });
     assert.equal(r.status, 422, r.body);
     assert.match(r.json.message, /^iban: required for EUR accounts \(SEPA\)/);
-    assert.equal(await count(), n);
+    assert.equal(await countRows(ctx, 'bank_accounts'), n);
   });
 });

@@ -28,6 +28,7 @@ import {
 } from '../src/adapters/rails/formats/index.ts';
 import { parseAba, parseCpa005, parseNacha, parsePain001, parseXml } from '../src/adapters/rails/formats/readers/index.ts';
 import { REFERENCE, referencePath, skipWithoutReference } from './helpers/reference.ts';
+import { creditor } from './helpers/banks.ts';
 
 const EPC_XSD = process.env.OPENRAMP_EPC_XSD ?? referencePath(REFERENCE.epcXsd);
 const XMLLINT = spawnSync('xmllint', ['--version'], { encoding: 'utf8' });
@@ -43,24 +44,6 @@ const XMLLINT_MISSING =
 const AWKWARD = 'José Müller & Søn <Ltd>';
 const LONG_NAME = 'Maximilian Alexander Bartholomäus von und zu Grünwald-Schönberg-Östergaard Holding GmbH & Co. KG';
 const QUOTES = `O'Brien "Quotes" — Ærøskøbing/Łódź; Straße №5 ☃ 李小龙`;
-
-function creditor(over: Partial<Creditor> = {}): Creditor {
-  return {
-    name: 'Jane Doe',
-    bankName: 'Bank',
-    accountNo: '12345678',
-    iban: null,
-    bic: null,
-    aba: null,
-    sortCode: null,
-    bsb: null,
-    institutionNumber: null,
-    transit: null,
-    country: null,
-    address: null,
-    ...over,
-  };
-}
 
 // The sandbox treasury account the payout stage uses (EUR flavour: IBAN + BIC, and every originator id).
 const DEBTOR: Debtor = SANDBOX_DEBTORS.EUR;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { createTestContext, signedHeaders, type SignedRequest, type TestContext } from './helpers/harness.ts';
+import { countRows, createTestContext, signedHeaders, type SignedRequest, type TestContext } from './helpers/harness.ts';
 import { encodeMultipart, signRequest as sdkSignRequest } from '../sdk/src/index.ts';
 import { frozenClock, listen, signedWire, wire, type WireResponse } from './helpers/wire.ts';
 
@@ -61,16 +61,6 @@ function assertRefused(r: WireResponse, httpStatus: number, code: string, contra
   assertEnvelope(r.json, contract, r.body);
   assert.equal(r.headers['x-error-code'], code, r.body);
 }
-
-const countRows = async (ctx: TestContext, table: 'bank_accounts' | 'customers') =>
-  Number(
-    (
-      await ctx.openramp.services.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
 
 // ---------------------------------------------------------------------------------------------
 

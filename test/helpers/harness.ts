@@ -11,6 +11,7 @@ import { SANDBOX_XPUBS } from '../../src/adapters/chains/addresses.ts';
 import type { PartnerCredentials } from '../../src/domain/partners/partners.ts';
 import { sha256Hex, signRequest } from '../../src/infra/auth/signature.ts';
 import type { Clock } from '../../src/infra/lib/clock.ts';
+import type { DB } from '../../src/infra/db/schema.ts';
 
 /**
  * Test harness: an isolated database (a PGlite copy of the migrated template, or a fresh
@@ -197,4 +198,13 @@ export async function onboard(
   const b = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId, ...bank }, creds });
   if (b.status !== 200) throw new Error(`bank account add failed: ${b.body}`);
   return { customerId, bankAccountId: b.json.bankAccountId as string, email };
+}
+
+/** Rows in one table now: tests compare it before and after a request that must (not) write. */
+export async function countRows(ctx: TestContext, table: keyof DB): Promise<number> {
+  const r = await ctx.openramp.services.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n); // not money: a row count
 }
