@@ -5,34 +5,34 @@ import fc from 'fast-check';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { sql } from 'kysely';
-import { call, createTestContext, signedHeaders, type TestContext } from './helpers/harness.ts';
+import { createTestContext, signedHeaders, type TestContext } from './helpers/harness.ts';
+import { depositAndConfirm, offrampCustomer, runPipeline } from './helpers/pipeline.ts';
+import { createAdjustableClock, systemClock } from '../src/infra/lib/clock.ts';
+import { TABLE_OWNERS, type TableName } from '../src/infra/db/ownership.ts';
 
 /**
- * docs/quality-bars.md: generated malformed requests on every partner route (property-based): no 5xx, no
- * write. Routes, body fields and query parameters are read from the running app's own OpenAPI
- * document, so a new route is fuzzed without editing this file. Each generated request is sent
- * unsigned (→ 401) and correctly signed (→ 401/413/422, a 200 only for a GET whose query happens
- * to be valid). Reproduce a failure with OPENRAMP_FUZZ_SEED=<seed> (fast-check prints it).
+ * docs/quality-bars.md: generated malformed requests on every route of the OpenAPI document — the
+ * partner API, the sandbox and money-path routes and the operator API (property-based): no 5xx,
+ * no write. Routes, path, body and query parameters are read from the running app's own OpenAPI
+ * document; the route list below must match it exactly, so a new route fails this file until it
+ * is listed, and is then fuzzed without more editing. Each generated request is sent without
+ * valid credentials (→ 401) and with them (a signature, or the operator's bearer token: → 401/413/422,
+ * a 200 only for a GET whose query happens to be valid). Reproduce a failure with
+ * OPENRAMP_FUZZ_SEED=<seed> (fast-check prints it).
  */
 
 const RUNS = Number(process.env.OPENRAMP_FUZZ_RUNS ?? 120);
 const SEED = process.env.OPENRAMP_FUZZ_SEED ? Number(process.env.OPENRAMP_FUZZ_SEED) : undefined;
 const BODY_LIMIT = 1_048_576;
 
-/** Tables a rejected request must not write to (auth_nonces may grow: a valid signature claims its nonce). */
-const TABLES = [
-  'customers',
-  'bank_accounts',
-  'deposit_addresses',
-  'flows',
-  'customer_derivations',
-  'events',
-  'jobs',
-  'partners',
-  'api_keys',
-] as const;
+/**
+ * Every table but the three a refused request may legitimately touch: a valid signature claims its
+ * nonce, each request counts against the rate limit, and an Idempotency-Key may be stored.
+ */
+const MAY_WRITE = new Set<TableName>(['auth_nonces', 'rate_limit_windows', 'idempotency_keys']);
+const TABLES = (Object.keys(TABLE_OWNERS) as TableName[]).filter((t) => !MAY_WRITE.has(t));
 
-/** The partner routes docs/api-contract.md asks for that are implemented today, plus our extensions: all must be fuzzed. */
+/** Every route of the OpenAPI document (the test below fails when the document has one more or one less). */
 const EXPECTED_ROUTES = [
   'POST /customer/create',
   'GET /customer/detail',
@@ -63,6 +63,38 @@ const EXPECTED_ROUTES = [
   'GET /webhook-delivery/list',
   'POST /webhook-delivery/redeliver',
   'GET /event/list',
+  'GET /deposit/detail',
+  'GET /deposit/list',
+  'POST /deposit/mock',
+  'POST /sandbox/chain/transfer',
+  'POST /sandbox/chain/reorg',
+  'POST /sandbox/time/advance',
+  'GET /trade/detail',
+  'GET /trade/list',
+  'GET /payout/detail',
+  'GET /payout/list',
+  'POST /payout/retry',
+  'POST /sandbox/payout/return',
+  'POST /ops/partners',
+  'GET /ops/partners',
+  'GET /ops/partners/{partnerId}/api-keys',
+  'POST /ops/partners/{partnerId}/api-keys',
+  'POST /ops/partners/{partnerId}/api-keys/{keyId}/revoke',
+  'POST /ops/partners/{partnerId}/webhook-secret/rotate',
+  'POST /ops/partners/{partnerId}/idempotency',
+  'GET /ops/treasury',
+  'POST /ops/treasury/fund',
+  'GET /ops/payouts',
+  'POST /ops/payouts/{payoutId}/release',
+  'POST /ops/payouts/{payoutId}/cancel',
+  'GET /ops/reconcile',
+  'GET /ops/payout-batches',
+  'GET /ops/payout-batches/{batchId}/file',
+  'POST /ops/deposits/{depositId}/refund',
+  'POST /ops/customers/{customerId}/kyc-decision',
+  'GET /ops/partners/{partnerId}/fee-schedule',
+  'POST /ops/partners/{partnerId}/fee-schedule',
+  'POST /ops/partners/{partnerId}/fee-schedule/reset',
 ];
 /** Routes anyone may call (no signature). */
 const PUBLIC_ROUTES = new Set(['GET /health']);
@@ -73,6 +105,10 @@ interface RouteInfo {
   method: 'GET' | 'POST';
   path: string;
   isPublic: boolean;
+  /** Operator routes take the bearer token instead of a partner signature. */
+  isOperator: boolean;
+  /** Names of the `{…}` segments of the path; every generated value names nothing that exists. */
+  pathParams: string[];
   body: JsonSchema | null;
   validateBody: ValidateFunction | null;
   params: { name: string; required: boolean; schema: JsonSchema }[];
@@ -87,6 +123,8 @@ interface Body {
 interface GenRequest {
   kind: string;
   query: string;
+  /** Values for the route's path parameters. */
+  path?: Record<string, string>;
   body?: Body;
   /** The request is invalid by construction: a signed send must not get a 200. */
   mustFail: boolean;
@@ -477,6 +515,35 @@ function queryRequests(r: RouteInfo): fc.Arbitrary<GenRequest>[] {
   return arbs;
 }
 
+/** A path segment value naming nothing that exists: random, nasty, too long, or a well-formed id nobody has. */
+const unknownPathValue = fc
+  .oneof(
+    fc.string({ minLength: 1, maxLength: 30 }),
+    nastyString,
+    fc.constantFrom('par_00000000', 'key_x', 'po_nobody', 'pb_0', 'dep_0', 'cus_0', '%', 'null', '.x', 'x..'),
+    fc.integer({ min: 65, max: 2000 }).map((n) => 'i'.repeat(n)),
+  )
+  // '.' and '..' (even percent-encoded) are dot segments every URL parser removes: another route, not a value.
+  .filter((v) => v.length > 0 && v !== '.' && v !== '..');
+const encPath = enc;
+
+/** Gives each generated request path values; a request on a path naming nothing that exists must fail. */
+function withPathValues(r: RouteInfo, arb: fc.Arbitrary<GenRequest>): fc.Arbitrary<GenRequest> {
+  if (r.pathParams.length === 0) return arb;
+  const values = fc.record(Object.fromEntries(r.pathParams.map((name) => [name, unknownPathValue])));
+  return fc.tuple(arb, values).map(([g, path]) => ({ ...g, path, mustFail: true }));
+}
+
+/** Fastify's maxParamLength (counted on the decoded value), which the app leaves at its default. */
+const PATH_PARAM_MAX = 100;
+const pathTooLong = (g: GenRequest) =>
+  Object.values(g.path ?? {}).some((v) => Buffer.from(v, 'utf8').toString('utf8').length > PATH_PARAM_MAX);
+
+function urlOf(r: RouteInfo, g: GenRequest): string {
+  const path = r.path.replace(/\{(\w+)\}/g, (_, name: string) => encPath(g.path?.[name] ?? 'x'));
+  return g.query === '' ? path : `${path}?${g.query}`;
+}
+
 /** fc.assert, with a report that keeps the failing request readable (bodies can be 300 kB) and shows the assertion. */
 async function assertProperty<T>(property: fc.IAsyncProperty<T>): Promise<void> {
   const out = await fc.check(property, { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) });
@@ -511,11 +578,19 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
   }
 
   async function send(r: RouteInfo, g: GenRequest, mode: 'signed' | Unsigned) {
-    const url = g.query === '' ? r.path : `${r.path}?${g.query}`;
+    const url = urlOf(r, g);
     const payload = g.body?.raw ?? '';
     let headers: Record<string, string>;
     if (mode === 'no-headers') headers = {};
-    else if (mode === 'garbage-headers')
+    else if (r.isOperator) {
+      // The operator API's counterparts of the partner modes: garbage, a token one character off,
+      // and a correctly signed partner request (a partner's credentials never open /ops).
+      if (mode === 'garbage-headers') headers = { authorization: `Bearer ${randomUUID()}` };
+      else if (mode === 'bad-signature')
+        headers = { authorization: `Bearer ${ctx.operatorToken.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}` };
+      else if (mode === 'stale-timestamp') headers = signedHeaders({ method: r.method, url, rawBody: payload }, ctx.partner);
+      else headers = { authorization: `Bearer ${ctx.operatorToken}` };
+    } else if (mode === 'garbage-headers')
       headers = { 'x-api-key': `ork_test_${randomUUID()}`, 'x-timestamp': 'soon', 'x-nonce': '\u00ff', 'x-signature': 'zz' };
     else {
       headers = signedHeaders(
@@ -544,7 +619,7 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
 
   function describeRequest(r: RouteInfo, g: GenRequest, mode: string) {
     const raw = g.body?.raw ?? '';
-    return `${mode} ${r.method} ${r.path}?${g.query.slice(0, 300)} [${g.kind}] content-type=${g.body?.contentType ?? '-'} body(${raw.length})=${JSON.stringify(raw.slice(0, 300))}`;
+    return `${mode} ${r.method} ${urlOf(r, g).slice(0, 300)} [${g.kind}] content-type=${g.body?.contentType ?? '-'} body(${raw.length})=${JSON.stringify(raw.slice(0, 300))}`;
   }
 
   function assertErrorEnvelope(res: { status: number; body: any; text: string; contentType: string }, what: string) {
@@ -561,40 +636,26 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
   }
 
   before(async () => {
-    ctx = await createTestContext({ env: { OPENRAMP_RATE_LIMIT_PER_MINUTE: '1000000', OPENRAMP_BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
-    // Some real data, so list and lookup paths have rows to (not) find.
-    const c = await call(ctx, {
-      method: 'POST',
-      url: '/customer/create',
-      body: { name: 'Fuzz Target', email: 'fuzz@example.com', externalId: 'fuzz-1' },
+    // Business time is the test's (the pipeline moves it); signatures use the real clock.
+    ctx = await createTestContext({
+      clock: createAdjustableClock({ now: () => new Date('2026-06-03T09:00:00Z') }),
+      authClock: systemClock,
+      env: { OPENRAMP_RATE_LIMIT_PER_MINUTE: '1000000', OPENRAMP_BODY_LIMIT_BYTES: String(BODY_LIMIT) },
     });
-    assert.equal(c.status, 200, c.body);
-    const b = await call(ctx, {
-      method: 'POST',
-      url: '/bank-account/add',
-      body: {
-        customerId: c.json.customerId,
-        currency: 'EUR',
-        bankName: 'Deutsche Bank',
-        accountNo: '1234567890',
-        iban: 'DE89370400440532013000',
-        swift: 'DEUTDEFF',
-      },
-    });
-    assert.equal(b.status, 200, b.body);
-    const f = await call(ctx, {
-      method: 'POST',
-      url: '/autoramp-flow/offramp',
-      body: { from: { customerId: c.json.customerId, currency: 'USDT', network: 'TRX' }, to: b.json.bankAccountId },
-    });
-    assert.equal(f.status, 200, f.body);
+    // Real data on every table of the money path — a customer, account, flow, deposit, trade,
+    // payout, batch and events — so lookups and lists have rows to (not) find and the no-write
+    // snapshot below has something to protect.
+    await ctx.openramp.services.payouts.fundTreasury('EUR', 100_000_000n);
+    const c = await offrampCustomer(ctx, { name: 'Fuzz Target' });
+    await depositAndConfirm(ctx, { to: c.depositAddress, amount: '250.00' });
+    await runPipeline(ctx, 3, { deliverWebhooks: true });
 
     await ctx.openramp.api.ready();
     const doc = ctx.openramp.api.swagger() as { paths: Record<string, Record<string, any>> };
     const ajv = addFormats.default(new Ajv.default({ strict: false, allErrors: false }));
     routes = [];
     for (const [path, ops] of Object.entries(doc.paths)) {
-      if (path.startsWith('/ops/') || path.startsWith('/docs')) continue;
+      if (path.startsWith('/docs')) continue;
       for (const [m, op] of Object.entries(ops)) {
         const method = m.toUpperCase();
         if (method !== 'GET' && method !== 'POST') continue;
@@ -604,6 +665,8 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
           method,
           path,
           isPublic: PUBLIC_ROUTES.has(`${method} ${path}`),
+          isOperator: path.startsWith('/ops/'),
+          pathParams: (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name as string),
           body,
           validateBody: body ? ajv.compile(body) : null,
           params: (op.parameters ?? [])
@@ -618,16 +681,33 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
     await ctx?.close();
   });
 
-  it('finds every implemented partner route in the app', () => {
+  it('fuzzes exactly the routes of the OpenAPI document', () => {
     const keys = new Set(routes.map((r) => r.key));
     assert.deepEqual(
       EXPECTED_ROUTES.filter((k) => !keys.has(k)),
       [],
+      'listed here but not in the document',
     );
+    const listed = new Set(EXPECTED_ROUTES);
+    assert.deepEqual(
+      [...keys].filter((k) => !listed.has(k)),
+      [],
+      'in the document but not fuzzed: add it to EXPECTED_ROUTES',
+    );
+    for (const r of routes) for (const p of r.pathParams) assert.ok(r.path.includes(`{${p}}`), `${r.key}: path parameter ${p}`);
+  });
+
+  it('the no-write snapshot covers the money tables, and they hold rows to protect', async () => {
+    const snap = await snapshot();
+    for (const t of ['deposits', 'trades', 'payouts', 'payout_batches', 'ledger_journals', 'ledger_entries', 'events', 'jobs'] as const) {
+      assert.ok(t in snap, `${t} is not in the snapshot`);
+      assert.doesNotMatch(snap[t]!, /^0 rows/, `${t} is empty after the setup pipeline`);
+    }
     // Required fields at the top, or in every branch of an anyOf ("eventId, or from and to").
     const requiresFields = (s: JsonSchema): boolean =>
       (s.required ?? []).length > 0 || (Array.isArray(s.anyOf) && s.anyOf.length > 0 && s.anyOf.every(requiresFields));
-    for (const r of routes.filter((x) => x.method === 'POST'))
+    // (A path naming nothing that exists makes any body invalid.)
+    for (const r of routes.filter((x) => x.method === 'POST' && x.pathParams.length === 0))
       assert.ok(
         r.body && requiresFields(r.body),
         `${r.key}: a POST without required body fields cannot be fuzzed "invalid by construction"`,
@@ -746,7 +826,9 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
     it(`${key}: no 5xx, no write, contract error envelope`, async () => {
       const r = routes.find((x) => x.key === key);
       assert.ok(r, `${key} is not registered`);
-      const arbs = [...(r.method === 'POST' ? bodyRequests(r) : []), ...(r.method === 'GET' ? queryRequests(r) : [])];
+      const arbs = [...(r.method === 'POST' ? bodyRequests(r) : []), ...(r.method === 'GET' ? queryRequests(r) : [])].map((a) =>
+        withPathValues(r, a),
+      );
       const unsignedMode = fc.constantFrom<Unsigned>('no-headers', 'garbage-headers', 'bad-signature', 'stale-timestamp');
       const st = { signed: 0, signed401: 0, kinds: new Map<string, number>() };
       stats.set(key, st);
@@ -755,6 +837,8 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
         fc.asyncProperty(fc.oneof(...arbs), unsignedMode, async (g, mode) => {
           st.kinds.set(g.kind, (st.kinds.get(g.kind) ?? 0) + 1);
           const oversized = Buffer.byteLength(g.body?.raw ?? '') > BODY_LIMIT;
+          // The router refuses an over-long path parameter (414) before authentication, as it
+          // refuses an oversized body (413).
 
           const u = await send(r, g, mode);
           const uWhat = describeRequest(r, g, mode);
@@ -764,10 +848,12 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
           } else {
             // A valid key and timestamp with multipart on a JSON-only route is refused from the
             // headers (415) before the body, and so the signature, is ever read.
-            const headerRefusal = mode === 'bad-signature' && g.body?.multipart && r.key !== 'POST /bank-account/add' ? 415 : 401;
+            // (The operator API checks its token first.)
+            const headerRefusal =
+              mode === 'bad-signature' && g.body?.multipart && !r.isOperator && r.key !== 'POST /bank-account/add' ? 415 : 401;
             assert.equal(
               u.status,
-              oversized ? 413 : headerRefusal,
+              pathTooLong(g) ? 414 : oversized ? 413 : headerRefusal,
               `${uWhat}: unsigned must be refused before anything else: ${u.text.slice(0, 300)}`,
             );
             assertErrorEnvelope(u, uWhat);
@@ -789,7 +875,9 @@ describe('fuzz: malformed requests on every partner route (docs/quality-bars.md)
             assert.equal(s.body?.status, 'SUCCESS', `${sWhat}: ${s.text.slice(0, 300)}`);
           } else {
             // 415: multipart sent to a route whose contract does not take it.
-            const allowed = g.body?.multipart && r.key !== 'POST /bank-account/add' ? [401, 413, 415, 422] : [401, 413, 422];
+            const allowed = [401, 413, 422];
+            if (g.body?.multipart && r.key !== 'POST /bank-account/add') allowed.push(415);
+            if (pathTooLong(g)) allowed.push(414);
             assert.ok(allowed.includes(s.status), `${sWhat}: unexpected status ${s.status}: ${s.text.slice(0, 300)}`);
             assertErrorEnvelope(s, sWhat);
           }

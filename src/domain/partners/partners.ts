@@ -235,6 +235,7 @@ export function createPartners(deps: {
     },
 
     async listApiKeys(partnerId) {
+      await get(partnerId); // an unknown partner is an error, not an empty list
       const rows = await db
         .selectFrom('api_keys')
         .select(['id', 'api_key', 'status', 'created_at'])
