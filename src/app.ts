@@ -6,6 +6,7 @@ import type { Database, DatabaseHandle } from './infra/db/database.ts';
 import { createIdGenerator } from './infra/lib/ids.ts';
 import { systemClock, type Clock } from './infra/lib/clock.ts';
 import { createSecretBox } from './infra/lib/secret-box.ts';
+import { createFieldSealer, SealedColumnsPlugin } from './infra/db/sealed-columns.ts';
 import { createOutbox, type Outbox } from './infra/events/outbox.ts';
 import { createJobQueue, type JobQueue } from './infra/jobs/queue.ts';
 import { createPartners, type Partners } from './domain/partners/partners.ts';
@@ -129,7 +130,9 @@ export async function createOpenRamp(opts: {
   authClock?: Clock;
 }): Promise<OpenRamp> {
   const { config, logger } = opts;
-  const db = opts.database.db;
+  // Personal data is sealed by the module that writes it and opened here, on every read.
+  const sealer = createFieldSealer(opts.secrets.masterKey);
+  const db = opts.database.db.withPlugin(new SealedColumnsPlugin(sealer));
   // Sandbox time can be advanced (`/sandbox/time/advance`); production runs on the system clock.
   const clock = opts.clock ?? (config.mode === 'sandbox' ? createAdjustableClock() : systemClock);
   const sandboxClock = 'advance' in clock ? (clock as AdjustableClock) : null;
@@ -138,7 +141,7 @@ export async function createOpenRamp(opts: {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'openramp_' });
 
-  const outbox = createOutbox({ ids, clock });
+  const outbox = createOutbox({ ids, clock, sealer });
   const jobs = createJobQueue({ db, clock, logger: logger.child({ component: 'jobs' }), metrics, ...config.jobs });
   const partners = createPartners({
     db,
@@ -160,7 +163,7 @@ export async function createOpenRamp(opts: {
     config: config.idempotency,
   });
   const kyc = createSandboxKyc({ jobs, clock, delayMs: config.kyc.sandboxDecisionDelayMs });
-  const customers = createCustomers({ db, ids, clock, outbox, kyc });
+  const customers = createCustomers({ db, ids, clock, outbox, kyc, sealer });
   const bankAccounts = createBankAccounts({
     db,
     ids,
@@ -169,6 +172,7 @@ export async function createOpenRamp(opts: {
     payeeVerifier: nameMatchVerifier,
     customers,
     debtors: SANDBOX_DEBTORS,
+    sealer,
   });
   const depositAddresses = createDepositAddresses({
     db,
@@ -215,6 +219,7 @@ export async function createOpenRamp(opts: {
     batchLeadMs: config.payouts.batchLeadMs,
     batchImmediately: config.payouts.batchImmediately,
     batchSizeMax: 500,
+    sealer,
   });
   const payoutBatches = createPayoutBatchFiles(db);
   // Each module registers the handlers of the jobs whose payload it writes.

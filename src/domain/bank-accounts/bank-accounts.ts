@@ -2,6 +2,7 @@ import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { DB, BankAccountsTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
+import type { FieldSealer } from '../../infra/db/sealed-columns.ts';
 import type { Outbox } from '../../infra/events/outbox.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
 import type { CreatedRange, Page, PageResult } from '../../infra/lib/pagination.ts';
@@ -57,6 +58,21 @@ export function bankAccountDetail(b: BankAccountRow) {
   };
 }
 
+/**
+ * What a bank-account event carries (these events are ours, not the contract's): the detail with
+ * account identifiers reduced to their last four characters and no holder name or addresses, so
+ * a webhook receiver's logs never hold a full account. The full detail is one signed GET away.
+ */
+export function bankAccountEventPayload(b: BankAccountRow) {
+  const { accountName: _name, bankAddress: _bank, beneficiaryAddress: _beneficiary, ...rest } = bankAccountDetail(b);
+  return { ...rest, accountNo: maskAccount(b.account_no), iban: b.iban === null ? null : maskAccount(b.iban) };
+}
+
+/** "DE89370400440532013000" → "••••3000": enough to recognise an account, not to pay into it. */
+export function maskAccount(value: string): string {
+  return value.length <= 4 ? '••••' : `••••${value.slice(-4)}`;
+}
+
 export function createBankAccounts(deps: {
   db: Kysely<DB>;
   ids: IdGenerator;
@@ -66,8 +82,10 @@ export function createBankAccounts(deps: {
   customers: Pick<Customers, 'lock'>;
   /** The accounts payouts are sent from: the entry check builds a payment file with them. */
   debtors: Record<FiatAsset, Debtor>;
+  /** Seals account numbers, IBANs, holder names and addresses; reads open them. */
+  sealer: Pick<FieldSealer, 'seal' | 'sealNullable'>;
 }): BankAccounts {
-  const { db, ids, clock, outbox } = deps;
+  const { db, ids, clock, outbox, sealer } = deps;
   return {
     async add(partnerId, input) {
       const v = validateBankAccountInput(input);
@@ -125,14 +143,23 @@ export function createBankAccounts(deps: {
             'INVALID_PARAMETERS',
             `this account cannot be paid: ${refusals.map((r) => `${r.rail}: ${r.reason}`).join('; ')}`,
           );
-        const row = await tx.insertInto('bank_accounts').values(values).returningAll().executeTakeFirstOrThrow();
+        const sealed = {
+          ...values,
+          account_no: sealer.seal(values.account_no),
+          account_name: sealer.seal(values.account_name),
+          iban: sealer.sealNullable(values.iban),
+          bank_address: sealer.sealNullable(values.bank_address),
+          beneficiary_address: sealer.sealNullable(values.beneficiary_address),
+          inter_bank_account_no: sealer.sealNullable(values.inter_bank_account_no),
+        } satisfies Insertable<BankAccountsTable>;
+        const row = await tx.insertInto('bank_accounts').values(sealed).returningAll().executeTakeFirstOrThrow();
         await outbox.append(tx, {
           partnerId,
           type: verified ? 'BANK_ACCOUNT_VERIFIED' : 'BANK_ACCOUNT_REJECTED',
           objectType: 'bank_account',
           objectId: row.id,
           objectVersion: row.version,
-          payload: bankAccountDetail(row),
+          payload: bankAccountEventPayload(row),
         });
         return row;
       });

@@ -2,6 +2,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DB, CustomersTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
+import type { FieldSealer } from '../../infra/db/sealed-columns.ts';
 import type { Outbox } from '../../infra/events/outbox.ts';
 import type { KycProvider } from '../../adapters/kyc/kyc.ts';
 import { AppError, notFound, preconditionFailed } from '../../infra/lib/errors.ts';
@@ -155,8 +156,16 @@ const EVENT_FOR: Record<'CONFIRMED' | 'REJECTED' | 'DELETED', 'CUSTOMER_APPROVED
   DELETED: 'CUSTOMER_DELETED',
 };
 
-export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock: Clock; outbox: Outbox; kyc: KycProvider }): Customers {
-  const { db, ids, clock, outbox } = deps;
+export function createCustomers(deps: {
+  db: Kysely<DB>;
+  ids: IdGenerator;
+  clock: Clock;
+  outbox: Outbox;
+  kyc: KycProvider;
+  /** Seals the personal data no query needs (date of birth, city, address); reads open it. */
+  sealer: Pick<FieldSealer, 'sealNullable'>;
+}): Customers {
+  const { db, ids, clock, outbox, sealer } = deps;
 
   async function transition(
     tx: Transaction<DB>,
@@ -210,11 +219,11 @@ export function createCustomers(deps: { db: Kysely<DB>; ids: IdGenerator; clock:
               email: input.email,
               type: input.type ?? 'DEPOSITOR',
               is_individual: input.isIndividual ?? true,
-              dob: input.dateOfBirth ?? null,
+              dob: sealer.sealNullable(input.dateOfBirth ?? null),
               country: input.country ?? null,
               nationality: input.nationality ?? null,
-              city: input.city ?? null,
-              address: input.address ?? null,
+              city: sealer.sealNullable(input.city ?? null),
+              address: sealer.sealNullable(input.address ?? null),
               status: 'PENDING',
               remark: null,
               version: 1,

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { FieldSealer } from '../../infra/db/sealed-columns.ts';
 import path from 'node:path';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
@@ -48,6 +49,8 @@ export interface BatcherOptions {
   /** Sandbox: send every batch at once instead of waiting for the window to close. */
   batchImmediately: boolean;
   batchSizeMax: number;
+  /** The stored copy of a payment file (names, IBANs, addresses) is sealed; reads open it. */
+  sealer: Pick<FieldSealer, 'seal'>;
 }
 
 /** Closes due batches: treasury check, payment file, SUBMITTED. Returns payouts submitted. */
@@ -141,7 +144,7 @@ export function createBatcher(o: BatcherOptions): { run(): Promise<number> } {
           execution_date: executionDate,
           file_format: rail.fileFormat,
           file_name: file.filename,
-          file_content: file.content,
+          file_content: o.sealer.seal(file.content),
           control_sum: file.controlSumMinor.toString(),
           payout_count: file.count,
           file_sequence: seq,

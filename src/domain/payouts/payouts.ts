@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { FieldSealer } from '../../infra/db/sealed-columns.ts';
 import type { Logger } from 'pino';
 import type { DB, PayoutsTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
@@ -55,6 +56,8 @@ export interface PayoutsOptions {
   /** Sandbox: send every batch at once instead of waiting for the window to close. */
   batchImmediately: boolean;
   batchSizeMax: number;
+  /** The stored copy of a payment file (names, IBANs, addresses) is sealed; reads open it. */
+  sealer: Pick<FieldSealer, 'seal'>;
 }
 
 export interface Payouts {

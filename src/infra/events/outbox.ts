@@ -2,11 +2,13 @@ import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { FieldSealer } from '../db/sealed-columns.ts';
 
 /**
  * Transactional outbox: every state change writes its event in the same database transaction
  * (docs/state-machines.md). The payload is the object's detail representation at that version, so webhooks
- * (a later stage) deliver exactly what `GET /<resource>/detail` would have shown.
+ * (a later stage) deliver exactly what `GET /<resource>/detail` would have shown — except for our own
+ * bank-account events, which carry masked identifiers (docs/security.md). Personal fields are stored sealed.
  */
 export type EventType =
   | 'CUSTOMER_APPROVED'
@@ -66,7 +68,12 @@ export interface Outbox {
   append(tx: Transaction<DB> | Kysely<DB>, event: NewEvent): Promise<string>;
 }
 
-export function createOutbox(deps: { ids: IdGenerator; clock: Clock }): Outbox {
+export function createOutbox(deps: {
+  ids: IdGenerator;
+  clock: Clock;
+  /** Personal fields of a payload are stored sealed; the database handle opens them on read. */
+  sealer: Pick<FieldSealer, 'sealPayload'>;
+}): Outbox {
   return {
     async append(tx, e) {
       const id = deps.ids.next('event');
@@ -79,7 +86,7 @@ export function createOutbox(deps: { ids: IdGenerator; clock: Clock }): Outbox {
           object_type: e.objectType,
           object_id: e.objectId,
           object_version: e.objectVersion,
-          payload: JSON.stringify({ ...e.payload, version: e.objectVersion }),
+          payload: JSON.stringify(deps.sealer.sealPayload({ ...e.payload, version: e.objectVersion })),
           created_at: deps.clock.now(),
         })
         .execute();
