@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -7,6 +8,7 @@ import { createIdGenerator } from './infra/lib/ids.ts';
 import { systemClock, type Clock } from './infra/lib/clock.ts';
 import { createSecretBox } from './infra/lib/secret-box.ts';
 import { createFieldSealer, SealedColumnsPlugin } from './infra/db/sealed-columns.ts';
+import { verifyMasterKey } from './infra/keys/master-key.ts';
 import { createOutbox, type Outbox } from './infra/events/outbox.ts';
 import { createJobQueue, type JobQueue } from './infra/jobs/queue.ts';
 import { createPartners, type Partners } from './domain/partners/partners.ts';
@@ -104,6 +106,8 @@ export interface Services {
 
 export interface OpenRamp {
   config: Config;
+  /** Random per process; written to the data folder's server.json and shown by `GET /`. */
+  instanceId: string;
   services: Services;
   api: FastifyInstance;
   metrics: Registry;
@@ -132,6 +136,7 @@ export async function createOpenRamp(opts: {
   const { config, logger } = opts;
   // Personal data is sealed by the module that writes it and opened here, on every read.
   const sealer = createFieldSealer(opts.secrets.masterKey);
+  const instanceId = randomBytes(8).toString('hex');
   const db = opts.database.db.withPlugin(new SealedColumnsPlugin(sealer));
   // Sandbox time can be advanced (`/sandbox/time/advance`); production runs on the system clock.
   const clock = opts.clock ?? (config.mode === 'sandbox' ? createAdjustableClock() : systemClock);
@@ -152,6 +157,8 @@ export async function createOpenRamp(opts: {
     keyCacheTtlMs: config.auth.keyCacheTtlMs,
     allowPrivateCallbacks: config.mode === 'sandbox',
   });
+  // A key that cannot open the stored secrets stops the start here, naming the setting.
+  await verifyMasterKey(db, box, () => partners.canOpenStoredSecrets());
   const authClock = opts.authClock ?? systemClock;
   const nonces = createNonceStore({ db, clock: authClock, windowSeconds: config.auth.timestampWindowSeconds });
   const rateLimiter = createSharedRateLimiter({ db });
@@ -161,6 +168,7 @@ export async function createOpenRamp(opts: {
     clock: authClock,
     logger: logger.child({ component: 'idempotency' }),
     config: config.idempotency,
+    sealer,
   });
   const kyc = createSandboxKyc({ jobs, clock, delayMs: config.kyc.sandboxDecisionDelayMs });
   const customers = createCustomers({ db, ids, clock, outbox, kyc, sealer });
@@ -338,6 +346,7 @@ export async function createOpenRamp(opts: {
     bodyLimitBytes: config.http.bodyLimitBytes,
     hardening: config.hardening,
     version: VERSION,
+    instanceId,
     idempotency,
   });
 
@@ -346,6 +355,7 @@ export async function createOpenRamp(opts: {
   let payoutRound: Promise<void> | null = null;
   return {
     config,
+    instanceId,
     services,
     api,
     metrics,

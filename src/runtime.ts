@@ -96,7 +96,7 @@ export async function startServer(
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(
       path.join(config.dataDir, SERVER_FILE),
-      JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }, null, 2),
+      JSON.stringify({ url, pid: process.pid, instance: openramp.instanceId, startedAt: new Date().toISOString() }, null, 2),
       { mode: 0o600 },
     );
   }

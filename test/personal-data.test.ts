@@ -52,7 +52,8 @@ describe('personal data at rest', () => {
       authClock: systemClock,
     });
     await ctx.openramp.services.payouts.fundTreasury('EUR', 100_000_000n);
-    const c = await call(ctx, { method: 'POST', url: '/customer/create', body: PERSON });
+    // With an Idempotency-Key, so the stored first response (the customer's detail) is checked too.
+    const c = await call(ctx, { method: 'POST', url: '/customer/create', body: PERSON, headers: { 'idempotency-key': 'pd-1' } });
     assert.equal(c.status, 200, c.body);
     customerId = c.json.customerId;
     const b = await call(ctx, { method: 'POST', url: '/bank-account/add', body: { customerId, ...ACCOUNT } });
@@ -76,7 +77,23 @@ describe('personal data at rest', () => {
       if (col === 'inter_bank_account_no') assert.equal(account[col], null);
       else assert.ok(String(account[col]).startsWith(SEALED_PREFIX), `bank_accounts.${col}: ${account[col]}`);
     }
-    for (const table of ['customers', 'bank_accounts', 'events', 'jobs', 'payouts', 'payout_batches', 'trades', 'flows']) {
+    const stored = await raw
+      .selectFrom('idempotency_keys')
+      .select('response_body')
+      .where('idempotency_key', '=', 'pd-1')
+      .executeTakeFirstOrThrow();
+    assert.ok(stored.response_body!.startsWith(SEALED_PREFIX), 'the stored idempotent response is sealed');
+    for (const table of [
+      'customers',
+      'bank_accounts',
+      'events',
+      'jobs',
+      'payouts',
+      'payout_batches',
+      'trades',
+      'flows',
+      'idempotency_keys',
+    ]) {
       const text = await rawText(table);
       for (const s of SECRETS) assert.ok(!text.includes(s), `${table} holds "${s}" in clear`);
     }

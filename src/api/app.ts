@@ -41,6 +41,8 @@ export interface ApiDeps {
   /** Trusted proxies, HTTP timeouts, connection bound, auth-failure throttle (docs/security.md). */
   hardening: HardeningConfig;
   version: string;
+  /** Random per process: lets the CLI tell the server it reached from the one its data folder names. */
+  instanceId: string;
   idempotency: IdempotencyStore;
 }
 
@@ -252,6 +254,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(frontDoorRoutes, {
     mode,
     version,
+    instanceId: deps.instanceId,
     consolePath: () => (app.hasRoute({ method: 'GET', url: '/console' }) ? '/console' : null),
   });
   await app.register(commonRoutes, {

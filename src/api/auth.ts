@@ -133,8 +133,10 @@ export type PartnerAuthenticator = ReturnType<typeof createPartnerAuthenticator>
 export function createOperatorAuthenticator(token: string) {
   const expected = Buffer.from(`Bearer ${token}`);
   return async function authenticateOperator(req: FastifyRequest): Promise<void> {
-    const given = Buffer.from(req.headers.authorization ?? '');
+    const header = req.headers.authorization;
+    if (header === undefined || header === '') throw unauthorised('operator token required (Authorization: Bearer <token>)');
+    const given = Buffer.from(header);
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
-      throw unauthorised('operator token required (Authorization: Bearer <token>)');
+      throw unauthorised('operator token not accepted: it is not the token this server was started with (OPENRAMP_OPERATOR_TOKEN)');
   };
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs as parseNodeArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config, type Role } from '../config.ts';
 import { createLogger } from '../infra/lib/logger.ts';
 import { migrateToLatest } from '../infra/db/database.ts';
@@ -23,6 +23,11 @@ commands:
                                    record treasury funding; payouts waiting for funds resume
   treasury show                    treasury balances per currency
   reconcile                        prove the ledger invariants; exit 1 on any difference
+  keys generate                    print a new master key and operator token as JSON (store them in your secret manager)
+  keys rotate-master               re-seal every secret and all personal data under the master key read from
+                                   standard input; stop every server on the database first
+  xpub derive [--account <n>]      account xpubs for OPENRAMP_XPUB_EVM / OPENRAMP_XPUB_TRON from a BIP39 mnemonic
+                                   read from standard input (never from arguments or the environment)
   demo [--url <url>] [--timeout <seconds>]
                                    the guide's offramp journey against the running server, printing each webhook
   help                             show this text`;
@@ -32,23 +37,61 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** node:util parseArgs, with a bad option reported as a usage error (one line, exit 2), not a stack trace. */
+const parseArgs: typeof parseNodeArgs = (cfg) => {
+  try {
+    return parseNodeArgs(cfg);
+  } catch (err) {
+    fail((err as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+};
+
 /** The running server of this data folder, if any (its pid is alive and it wrote its URL). */
-export function runningServer(config: Config): { url: string } | null {
+export function runningServer(config: Config): { url: string; instance: string | null; file: string } | null {
   const file = path.join(config.dataDir, SERVER_FILE);
   if (!existsSync(file)) return null;
   try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as { url: string; pid: number };
+    const info = JSON.parse(readFileSync(file, 'utf8')) as { url: string; pid: number; instance?: string };
     process.kill(info.pid, 0);
-    return { url: info.url };
+    return { url: info.url, instance: info.instance ?? null, file };
   } catch {
     return null;
   }
 }
 
-async function operatorCall(config: Config, url: string, method: string, route: string, body?: unknown): Promise<unknown> {
+/**
+ * Before an operator token leaves this machine, the server at the URL must be the one the data
+ * folder's server.json names (its random instance id, shown by `GET /`): a stale file must never
+ * send this folder's token to another server. Says which server and token source it uses.
+ */
+async function checkedServer(config: Config, server: { url: string; instance: string | null; file: string }): Promise<void> {
+  let answered: string | null = null;
+  try {
+    const res = await fetch(`${server.url}/`, { headers: { accept: 'application/json' } });
+    answered = ((await res.json()) as { data?: { instance?: string } }).data?.instance ?? null;
+  } catch (err) {
+    fail(`${server.file} names the server at ${server.url}, which does not answer (${(err as Error).message})`);
+  }
+  if (server.instance !== null && answered !== server.instance)
+    fail(
+      `${server.file} names the server at ${server.url}, but another server answers there (instance ${answered ?? 'unknown'}, ` +
+        `the file says ${server.instance}); the file is stale — delete it, or point OPENRAMP_DATA_DIR at the running server's folder`,
+    );
+  const tokenSource = config.operatorToken ? 'OPENRAMP_OPERATOR_TOKEN' : path.join(config.dataDir, 'operator-token');
+  process.stderr.write(`openramp: server ${server.url} (from ${server.file}), operator token from ${tokenSource}\n`);
+}
+
+async function operatorCall(
+  config: Config,
+  server: { url: string; instance: string | null; file: string },
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<unknown> {
+  await checkedServer(config, server);
   const logger = createLogger({ level: 'error' });
   const { operatorToken } = resolveSecrets(config, logger);
-  const res = await fetch(`${url}${route}`, {
+  const res = await fetch(`${server.url}${route}`, {
     method,
     headers: { authorization: `Bearer ${operatorToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
@@ -133,7 +176,7 @@ export async function main(argv: string[]): Promise<void> {
       if (!values.name) fail('partner create needs --name <name>');
       const server = runningServer(config);
       const creds = server
-        ? await operatorCall(config, server.url, 'POST', '/ops/partners', { name: values.name })
+        ? await operatorCall(config, server, 'POST', '/ops/partners', { name: values.name })
         : await withDatabase(config, (o) => o.services.partners.create(values.name!));
       process.stdout.write(`${JSON.stringify(creds, null, 2)}\n`);
       return;
@@ -143,7 +186,7 @@ export async function main(argv: string[]): Promise<void> {
       const server = runningServer(config);
       if (sub === 'show') {
         const rows = server
-          ? await operatorCall(config, server.url, 'GET', '/ops/treasury')
+          ? await operatorCall(config, server, 'GET', '/ops/treasury')
           : await withDatabase(config, (o) => o.services.payouts.treasury());
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
@@ -160,7 +203,7 @@ export async function main(argv: string[]): Promise<void> {
       const refusal = amountRefusal(currency, amount);
       if (refusal !== null) fail(`--amount ${refusal}`);
       const result = server
-        ? await operatorCall(config, server.url, 'POST', '/ops/treasury/fund', {
+        ? await operatorCall(config, server, 'POST', '/ops/treasury/fund', {
             currency,
             amount: values.amount,
             ...(values.reference ? { reference: values.reference } : {}),
@@ -176,11 +219,57 @@ export async function main(argv: string[]): Promise<void> {
       const server = runningServer(config);
       const report = (
         server
-          ? await operatorCall(config, server.url, 'GET', '/ops/reconcile')
+          ? await operatorCall(config, server, 'GET', '/ops/reconcile')
           : await withDatabase(config, (o) => o.services.ledger.reconcile())
       ) as { ok: boolean };
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       process.exitCode = report.ok ? 0 : 1;
+      return;
+    }
+    case 'keys': {
+      const [sub] = rest;
+      const keys = await import('./keys.ts');
+      if (sub === 'generate') {
+        process.stdout.write(`${JSON.stringify(keys.generateKeys(), null, 2)}\n`);
+        process.stderr.write('openramp: set OPENRAMP_MASTER_KEY and OPENRAMP_OPERATOR_TOKEN to these; they are not stored anywhere\n');
+        return;
+      }
+      if (sub !== 'rotate-master') fail(`unknown keys command "${sub ?? ''}"\n${USAGE}`);
+      if (rest.length > 1) fail('keys rotate-master reads the new key from standard input, never from arguments');
+      if (!config.databaseUrl && runningServer(config))
+        fail('a server is running on this data folder; stop it before rotating the master key');
+      try {
+        const result = await keys.rotateMaster(config, await keys.readStdin());
+        process.stdout.write(`${JSON.stringify({ rotated: result.rows }, null, 2)}\n`);
+        process.stderr.write(
+          result.keyFile
+            ? `openramp: the new master key is in ${result.keyFile}\n`
+            : 'openramp: every secret is now sealed under the new key; set OPENRAMP_MASTER_KEY to it before starting any server\n',
+        );
+      } catch (err) {
+        if (err instanceof ConfigError) fail(err.message);
+        fail((err as Error).message);
+      }
+      return;
+    }
+    case 'xpub': {
+      const [sub, ...args] = rest;
+      if (sub !== 'derive') fail(`unknown xpub command "${sub ?? ''}"\n${USAGE}`);
+      const { values, positionals } = parseArgs({ args, options: { account: { type: 'string' } }, allowPositionals: true });
+      // A mnemonic in the environment (any variable named like one) leaks to every child process and to /proc.
+      if (positionals.length > 0 || Object.keys(process.env).some((k) => /MNEMONIC/i.test(k)))
+        fail('xpub derive reads the mnemonic from standard input only: never pass it as an argument or in the environment');
+      const account = values.account === undefined ? 0 : Number(values.account);
+      if (!Number.isInteger(account) || account < 0 || account >= 2 ** 31) fail('--account must be an integer from 0 to 2147483647');
+      const { deriveAccountXpubs, readStdin } = await import('./keys.ts');
+      try {
+        const derived = deriveAccountXpubs(await readStdin(), { account });
+        process.stdout.write(
+          `${JSON.stringify(derived, null, 2)}\nOPENRAMP_XPUB_EVM=${derived.EVM.xpub}\nOPENRAMP_XPUB_TRON=${derived.TRON.xpub}\n`,
+        );
+      } catch (err) {
+        fail((err as Error).message);
+      }
       return;
     }
     case 'demo': {

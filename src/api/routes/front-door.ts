@@ -10,6 +10,8 @@ import { ok, sendError } from '../http.ts';
 export interface FrontDoorDeps {
   mode: 'sandbox' | 'production';
   version: string;
+  /** This process's random id (not a secret): the CLI checks it against the data folder's server.json. */
+  instanceId: string;
   /** Path of an operator/partner console when one is served, else null. */
   consolePath: () => string | null;
 }
@@ -41,13 +43,14 @@ export function prefersHtml(req: FastifyRequest): boolean {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export const frontDoorRoutes: FastifyPluginAsync<FrontDoorDeps> = async (app, { mode, version, consolePath }) => {
+export const frontDoorRoutes: FastifyPluginAsync<FrontDoorDeps> = async (app, { mode, version, instanceId, consolePath }) => {
   app.get('/', { config: { auth: 'none' }, schema: { hide: true } }, async (req, reply) => {
     const consoleLink = consolePath();
     const info = {
       name: 'OpenRamp',
       version,
       mode,
+      instance: instanceId,
       docs: '/docs',
       openapi: '/openapi.json',
       health: '/health',

@@ -1,4 +1,6 @@
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { Resealer } from '../../infra/keys/master-key.ts';
+import { resealPages, resealValue } from '../../infra/db/sealed-columns.ts';
 import type { DB, BankAccountsTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
@@ -233,3 +235,32 @@ export async function findBankAccounts(q: Kysely<DB>, ids: readonly string[], pa
 export async function shareLockBankAccount(tx: Transaction<DB>, partnerId: string, id: string): Promise<BankAccountRow | undefined> {
   return tx.selectFrom('bank_accounts').selectAll().where('id', '=', id).where('partner_id', '=', partnerId).forShare().executeTakeFirst();
 }
+
+/** Master-key rotation: re-seals every bank account's sealed columns (and seals any still plain). */
+export const resealBankAccounts: Resealer = (tx, { from, to }) =>
+  resealPages(
+    (after, size) => {
+      let q = tx
+        .selectFrom('bank_accounts')
+        .select(['id', 'account_no', 'account_name', 'iban', 'bank_address', 'beneficiary_address', 'inter_bank_account_no'])
+        .orderBy('id')
+        .limit(size);
+      if (after !== null) q = q.where('id', '>', String(after));
+      return q.execute();
+    },
+    async (r) => {
+      const re = (v: string | null) => resealValue(v, from.sealer, to.sealer);
+      await tx
+        .updateTable('bank_accounts')
+        .set({
+          account_no: re(r.account_no)!,
+          account_name: re(r.account_name)!,
+          iban: re(r.iban),
+          bank_address: re(r.bank_address),
+          beneficiary_address: re(r.beneficiary_address),
+          inter_bank_account_no: re(r.inter_bank_account_no),
+        })
+        .where('id', '=', r.id)
+        .execute();
+    },
+  );

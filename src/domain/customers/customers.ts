@@ -1,4 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Resealer } from '../../infra/keys/master-key.ts';
+import { resealPages, resealValue } from '../../infra/db/sealed-columns.ts';
 import type { DB, CustomersTable } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
 import type { IdGenerator } from '../../infra/lib/ids.ts';
@@ -345,3 +347,24 @@ export async function lockCustomer(tx: Transaction<DB>, partnerId: string, custo
     .forUpdate()
     .executeTakeFirst();
 }
+
+/** Master-key rotation: re-seals every customer's sealed columns (and seals any still plain). */
+export const resealCustomers: Resealer = (tx, { from, to }) =>
+  resealPages(
+    (after, size) => {
+      let q = tx.selectFrom('customers').select(['id', 'dob', 'city', 'address']).orderBy('id').limit(size);
+      if (after !== null) q = q.where('id', '>', String(after));
+      return q.execute();
+    },
+    async (r) => {
+      await tx
+        .updateTable('customers')
+        .set({
+          dob: resealValue(r.dob, from.sealer, to.sealer),
+          city: resealValue(r.city, from.sealer, to.sealer),
+          address: resealValue(r.address, from.sealer, to.sealer),
+        })
+        .where('id', '=', r.id)
+        .execute();
+    },
+  );

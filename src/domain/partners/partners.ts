@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Resealer } from '../../infra/keys/master-key.ts';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../infra/db/schema.ts';
 import type { Clock } from '../../infra/lib/clock.ts';
@@ -85,6 +86,8 @@ export interface Partners {
   setStrictSigning(partnerId: string, strict: boolean): Promise<void>;
   /** "Keys required" mode: POSTs without an Idempotency-Key are refused. */
   setIdempotencyRequired(partnerId: string, required: boolean): Promise<void>;
+  /** True when the master key opens the stored secrets (or there are none yet): the start-up key check. */
+  canOpenStoredSecrets(): Promise<boolean>;
 }
 
 export function newWebhookSecret(): string {
@@ -362,6 +365,17 @@ export function createPartners(deps: {
       return secret;
     },
 
+    async canOpenStoredSecrets() {
+      const p = await db.selectFrom('partners').select('webhook_secret_enc').orderBy('id').limit(1).executeTakeFirst();
+      if (!p) return true;
+      try {
+        box.open(p.webhook_secret_enc);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
     async webhookSigningKey(partnerId) {
       const row = await db
         .selectFrom('api_keys')
@@ -401,3 +415,26 @@ export function createPartners(deps: {
 export async function partnerExists(q: Kysely<DB>, partnerId: string): Promise<boolean> {
   return (await q.selectFrom('partners').select('id').where('id', '=', partnerId).executeTakeFirst()) !== undefined;
 }
+
+/** Master-key rotation: re-seals every API secret and webhook secret. */
+export const resealPartnerSecrets: Resealer = async (tx, { from, to }) => {
+  const re = (v: string) => to.box.seal(from.box.open(v));
+  const partners = await tx.selectFrom('partners').select(['id', 'webhook_secret_enc', 'webhook_secret_prev_enc']).execute();
+  for (const p of partners)
+    await tx
+      .updateTable('partners')
+      .set({
+        webhook_secret_enc: re(p.webhook_secret_enc),
+        webhook_secret_prev_enc: p.webhook_secret_prev_enc === null ? null : re(p.webhook_secret_prev_enc),
+      })
+      .where('id', '=', p.id)
+      .execute();
+  const keys = await tx.selectFrom('api_keys').select(['id', 'secret_enc']).execute();
+  for (const k of keys)
+    await tx
+      .updateTable('api_keys')
+      .set({ secret_enc: re(k.secret_enc) })
+      .where('id', '=', k.id)
+      .execute();
+  return partners.length + keys.length;
+};

@@ -1,4 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Resealer } from '../../infra/keys/master-key.ts';
+import { resealPages, resealValue } from '../../infra/db/sealed-columns.ts';
 import type { FieldSealer } from '../../infra/db/sealed-columns.ts';
 import type { Logger } from 'pino';
 import type { DB, PayoutsTable } from '../../infra/db/schema.ts';
@@ -485,3 +487,20 @@ export function createPayoutBatchFiles(db: Kysely<DB>): PayoutBatchFiles {
     },
   };
 }
+
+/** Master-key rotation: re-seals the stored copy of every payment file. */
+export const resealPayoutBatches: Resealer = (tx, { from, to }) =>
+  resealPages(
+    (after, size) => {
+      let q = tx.selectFrom('payout_batches').select(['id', 'file_content']).orderBy('id').limit(size);
+      if (after !== null) q = q.where('id', '>', String(after));
+      return q.execute();
+    },
+    async (r) => {
+      await tx
+        .updateTable('payout_batches')
+        .set({ file_content: resealValue(r.file_content, from.sealer, to.sealer)! })
+        .where('id', '=', r.id)
+        .execute();
+    },
+  );

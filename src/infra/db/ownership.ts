@@ -12,6 +12,7 @@ export const TABLE_OWNERS = {
   auth_nonces: 'src/infra/auth',
   rate_limit_windows: 'src/infra/auth',
   idempotency_keys: 'src/infra/idempotency',
+  key_checks: 'src/infra/keys',
   customers: 'src/domain/customers',
   bank_accounts: 'src/domain/bank-accounts',
   customer_derivations: 'src/domain/deposit-addresses',

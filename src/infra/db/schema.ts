@@ -183,6 +183,7 @@ export interface DB {
   webhook_cursors: WebhookCursorsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  key_checks: KeyChecksTable;
 }
 
 export interface ScannerCursorsTable {
@@ -462,4 +463,11 @@ export interface RateLimitWindowsTable {
   api_key_id: string;
   window_start: Timestamp;
   hits: number;
+}
+
+/** 0012: the master key's check value (one row). */
+export interface KeyChecksTable {
+  id: number;
+  sealed: string;
+  updated_at: Timestamp;
 }

@@ -6,7 +6,8 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
  *
  * The owning module seals a value before it writes it (`customers` seals a date of birth, city and
  * address; `bank-accounts` the account number, IBAN, holder name and addresses; the batcher the
- * stored copy of each payment file; the outbox the same fields inside an event's payload). Reads need no code: the database handle carries
+ * stored copy of each payment file; the idempotency store each stored response; the outbox the
+ * same fields inside an event's payload). Reads need no code: the database handle carries
  * {@link SealedColumnsPlugin}, which opens every sealed value of the columns and payload fields
  * listed below, so every module sees plaintext and the tables hold only ciphertext.
  *
@@ -25,6 +26,8 @@ export const SEALED_COLUMNS = {
   bank_accounts: ['account_no', 'account_name', 'iban', 'bank_address', 'beneficiary_address', 'inter_bank_account_no'],
   // The stored copy of each payment file: it names every payee with account and address.
   payout_batches: ['file_content'],
+  // A stored first response, replayed for a repeated Idempotency-Key: often a customer's detail.
+  idempotency_keys: ['response_body'],
 } as const;
 
 /** Fields of an event's stored payload that are sealed (the detail representations' names). */
@@ -136,5 +139,37 @@ export class SealedColumnsPlugin implements KyselyPlugin {
       }
     }
     return out ?? row;
+  }
+}
+
+/** Re-seals one stored value under another key; a plain (legacy) value is sealed for the first time. */
+export function resealValue(value: string | null, from: FieldSealer, to: FieldSealer): string | null {
+  return value === null ? null : to.seal(from.open(value));
+}
+
+/** Re-seals the personal fields of a stored event payload (and seals any still plain). */
+export function resealPayload(payload: Record<string, unknown>, from: FieldSealer, to: FieldSealer): Record<string, unknown> {
+  return to.sealPayload(openPayload(from, payload));
+}
+
+/**
+ * Walks a table in primary-key order, a page at a time, and rewrites each row the owner's
+ * `update` changes (a master-key rotation). The owner names its table in `page` and `update`.
+ */
+export async function resealPages<R extends { id: string | number }>(
+  page: (after: string | number | null, size: number) => Promise<R[]>,
+  update: (row: R) => Promise<void>,
+  size = 500,
+): Promise<number> {
+  let after: string | number | null = null;
+  let n = 0;
+  for (;;) {
+    const rows = await page(after, size);
+    for (const row of rows) {
+      await update(row);
+      n++;
+    }
+    if (rows.length < size) return n;
+    after = rows[rows.length - 1]!.id;
   }
 }

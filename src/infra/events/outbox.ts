@@ -1,4 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Resealer } from '../keys/master-key.ts';
+import { resealPages, resealPayload } from '../db/sealed-columns.ts';
 import type { DB } from '../db/schema.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -94,3 +96,21 @@ export function createOutbox(deps: {
     },
   };
 }
+
+/** Master-key rotation: re-seals the personal fields of every stored event payload. */
+export const resealEventPayloads: Resealer = (tx, { from, to }) =>
+  resealPages(
+    (after, size) => {
+      let q = tx.selectFrom('events').select(['id', 'payload']).orderBy('id').limit(size);
+      if (after !== null) q = q.where('id', '>', String(after));
+      return q.execute();
+    },
+    async (r) => {
+      const payload = (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>;
+      await tx
+        .updateTable('events')
+        .set({ payload: JSON.stringify(resealPayload(payload, from.sealer, to.sealer)) })
+        .where('id', '=', r.id)
+        .execute();
+    },
+  );

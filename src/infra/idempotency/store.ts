@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { Resealer } from '../keys/master-key.ts';
+import { resealValue } from '../db/sealed-columns.ts';
+import type { FieldSealer } from '../db/sealed-columns.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB } from '../db/schema.ts';
@@ -75,6 +78,8 @@ export function createIdempotencyStore(deps: {
   clock: Clock;
   logger: Logger;
   config: IdempotencyConfig;
+  /** A stored response is a customer's or an account's detail: it is kept sealed, and read opened. */
+  sealer: Pick<FieldSealer, 'seal'>;
 }): IdempotencyStore {
   const { db, clock, config } = deps;
   const heartbeats = new Map<string, NodeJS.Timeout>(); // pk\0owner → renewal timer
@@ -170,7 +175,7 @@ export function createIdempotencyStore(deps: {
           lease_until: null,
           response_status: response.status,
           response_headers: JSON.stringify(response.headers),
-          response_body: response.body,
+          response_body: deps.sealer.seal(response.body),
         })
         .where('partner_id', '=', scope.partnerId)
         .where('route', '=', scope.route)
@@ -255,3 +260,21 @@ export async function schedulePurge(queue: Pick<JobQueue, 'enqueue'>, deps: { db
     maxAttempts: 3,
   });
 }
+
+/** Master-key rotation: re-seals every stored response (rows live for the retention only, so all at once). */
+export const resealIdempotencyResponses: Resealer = async (tx, { from, to }) => {
+  const rows = await tx
+    .selectFrom('idempotency_keys')
+    .select(['partner_id', 'route', 'idempotency_key', 'response_body'])
+    .where('response_body', 'is not', null)
+    .execute();
+  for (const r of rows)
+    await tx
+      .updateTable('idempotency_keys')
+      .set({ response_body: resealValue(r.response_body, from.sealer, to.sealer) })
+      .where('partner_id', '=', r.partner_id)
+      .where('route', '=', r.route)
+      .where('idempotency_key', '=', r.idempotency_key)
+      .execute();
+  return rows.length;
+};

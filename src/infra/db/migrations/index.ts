@@ -8,6 +8,7 @@ import * as m0006 from './0006_pricing.ts';
 import * as m0007 from './0007_hardening.ts';
 import * as m0010 from './0010_idempotency.ts';
 import * as m0011 from './0011_payout_holds.ts';
+import * as m0012 from './0012_key_checks.ts';
 
 /** Numbered migrations, applied in key order. Append; never edit a landed migration. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007_hardening': m0007,
   '0010_idempotency': m0010,
   '0011_payout_holds': m0011,
+  '0012_key_checks': m0012,
 };
