@@ -117,8 +117,36 @@ async function withDatabase<T>(config: Config, fn: (o: Awaited<ReturnType<typeof
   }
 }
 
+/** `keys generate` and `xpub derive`: they need no settings, no database and no network. */
+async function setupCommand(command: 'keys' | 'xpub', rest: string[]): Promise<void> {
+  const keys = await import('./keys.ts');
+  if (command === 'keys') {
+    process.stdout.write(`${JSON.stringify(keys.generateKeys(), null, 2)}\n`);
+    process.stderr.write('openramp: set OPENRAMP_MASTER_KEY and OPENRAMP_OPERATOR_TOKEN to these; they are not stored anywhere\n');
+    return;
+  }
+  const [sub, ...args] = rest;
+  if (sub !== 'derive') fail(`unknown xpub command "${sub ?? ''}"\n${USAGE}`);
+  const { values, positionals } = parseArgs({ args, options: { account: { type: 'string' } }, allowPositionals: true });
+  // A mnemonic in the environment (any variable named like one) leaks to every child process and to /proc.
+  if (positionals.length > 0 || Object.keys(process.env).some((k) => /MNEMONIC/i.test(k)))
+    fail('xpub derive reads the mnemonic from standard input only: never pass it as an argument or in the environment');
+  const account = values.account === undefined ? 0 : Number(values.account);
+  if (!Number.isInteger(account) || account < 0 || account >= 2 ** 31) fail('--account must be an integer from 0 to 2147483647');
+  try {
+    const derived = keys.deriveAccountXpubs(await keys.readStdin(), { account });
+    process.stdout.write(
+      `${JSON.stringify(derived, null, 2)}\nOPENRAMP_XPUB_EVM=${derived.EVM.xpub}\nOPENRAMP_XPUB_TRON=${derived.TRON.xpub}\n`,
+    );
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // Set-up commands run before any configuration exists (they produce it), often offline.
+  if (command === 'xpub' || (command === 'keys' && rest[0] === 'generate')) return setupCommand(command, rest);
   let config: Config;
   try {
     config = loadConfig();
@@ -229,11 +257,6 @@ export async function main(argv: string[]): Promise<void> {
     case 'keys': {
       const [sub] = rest;
       const keys = await import('./keys.ts');
-      if (sub === 'generate') {
-        process.stdout.write(`${JSON.stringify(keys.generateKeys(), null, 2)}\n`);
-        process.stderr.write('openramp: set OPENRAMP_MASTER_KEY and OPENRAMP_OPERATOR_TOKEN to these; they are not stored anywhere\n');
-        return;
-      }
       if (sub !== 'rotate-master') fail(`unknown keys command "${sub ?? ''}"\n${USAGE}`);
       if (rest.length > 1) fail('keys rotate-master reads the new key from standard input, never from arguments');
       if (!config.databaseUrl && runningServer(config))
@@ -248,26 +271,6 @@ export async function main(argv: string[]): Promise<void> {
         );
       } catch (err) {
         if (err instanceof ConfigError) fail(err.message);
-        fail((err as Error).message);
-      }
-      return;
-    }
-    case 'xpub': {
-      const [sub, ...args] = rest;
-      if (sub !== 'derive') fail(`unknown xpub command "${sub ?? ''}"\n${USAGE}`);
-      const { values, positionals } = parseArgs({ args, options: { account: { type: 'string' } }, allowPositionals: true });
-      // A mnemonic in the environment (any variable named like one) leaks to every child process and to /proc.
-      if (positionals.length > 0 || Object.keys(process.env).some((k) => /MNEMONIC/i.test(k)))
-        fail('xpub derive reads the mnemonic from standard input only: never pass it as an argument or in the environment');
-      const account = values.account === undefined ? 0 : Number(values.account);
-      if (!Number.isInteger(account) || account < 0 || account >= 2 ** 31) fail('--account must be an integer from 0 to 2147483647');
-      const { deriveAccountXpubs, readStdin } = await import('./keys.ts');
-      try {
-        const derived = deriveAccountXpubs(await readStdin(), { account });
-        process.stdout.write(
-          `${JSON.stringify(derived, null, 2)}\nOPENRAMP_XPUB_EVM=${derived.EVM.xpub}\nOPENRAMP_XPUB_TRON=${derived.TRON.xpub}\n`,
-        );
-      } catch (err) {
         fail((err as Error).message);
       }
       return;
